@@ -1,0 +1,132 @@
+"""Start our servers as child processes and stop exactly those, by PID.
+
+Every server entry point (``python -m mock_llm``, ``python -m service``) binds
+127.0.0.1 port 0 itself and prints one line ``LISTENING_PREFIX + url`` on stdout
+once the socket is listening, so callers never guess ports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+LISTENING_PREFIX = "streamgauge: listening on "
+
+
+def announce_listening(url: str) -> None:
+    """Print the line :func:`start_server` waits for (called by entry points)."""
+    print(f"{LISTENING_PREFIX}{url}", flush=True)
+
+
+@dataclass
+class ServerProcess:
+    """A started server: its URL, its PID, and where its output went."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: str | None = None
+    argv: list[str] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self, timeout_s: float = 5.0) -> int | None:
+        """SIGTERM, then SIGKILL after ``timeout_s``; returns the exit code."""
+        proc = self.process
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=timeout_s)
+        if proc.stdout is not None:
+            proc.stdout.close()
+        return proc.returncode
+
+
+class ServerStartError(RuntimeError):
+    """The child exited or stayed silent before announcing its URL."""
+
+
+def _read_url(proc: subprocess.Popen[bytes], deadline: float) -> str:
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    buf = b""
+    try:
+        while time.monotonic() < deadline:
+            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+                continue
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            buf += chunk
+            for line in buf.decode(errors="replace").splitlines():
+                if line.startswith(LISTENING_PREFIX):
+                    return line[len(LISTENING_PREFIX) :].strip()
+    finally:
+        sel.close()
+    raise ServerStartError(
+        f"server did not announce its URL (exit={proc.poll()}); output so far: {buf[-2000:]!r}"
+    )
+
+
+def start_server(
+    argv: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    timeout_s: float = 30.0,
+    log_path: str | None = None,
+    cpu_list: str | None = None,
+) -> ServerProcess:
+    """Launch ``argv`` (a Python module entry point), wait for its URL.
+
+    ``cpu_list`` pins the child with ``taskset`` (benchmarks pin the server to
+    one core and the load generator to the other). stderr goes to ``log_path``
+    (or is discarded) so a chatty server cannot fill a pipe and stall.
+    """
+    cmd = list(argv)
+    if cpu_list is not None:
+        cmd = ["taskset", "-c", cpu_list, *cmd]
+    stderr: int | object = subprocess.DEVNULL
+    log_file = None
+    if log_path is not None:
+        log_file = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+        stderr = log_file
+    full_env = {**os.environ, **(env or {})}
+    full_env.setdefault("PYTHONUNBUFFERED", "1")
+    proc = subprocess.Popen(  # noqa: S603 - argv is ours, never a shell string
+        cmd, stdout=subprocess.PIPE, stderr=stderr, env=full_env  # type: ignore[arg-type]
+    )
+    if log_file is not None:
+        log_file.close()
+    try:
+        url = _read_url(proc, time.monotonic() + timeout_s)
+    except BaseException:
+        ServerProcess(url="", process=proc).stop()
+        raise
+    return ServerProcess(url=url, process=proc, log_path=log_path, argv=cmd)
+
+
+@contextlib.contextmanager
+def running_server(argv: Sequence[str], **kwargs: object) -> Iterator[ServerProcess]:
+    """Context manager form of :func:`start_server` that always stops the child."""
+    server = start_server(argv, **kwargs)  # type: ignore[arg-type]
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def python_module(module: str, *args: str) -> list[str]:
+    """``[sys.executable, -m, module, *args]``: the same interpreter and venv as ours."""
+    return [sys.executable, "-m", module, *args]

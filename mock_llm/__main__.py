@@ -1,0 +1,67 @@
+"""``python -m mock_llm --port P`` (also ``streamgauge mock``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+
+import uvloop
+from pydantic import ValidationError
+from pydantic_settings import CliApp, CliSettingsSource
+
+from loadtests.processes import announce_listening
+from mock_llm.server import create_app
+from mock_llm.settings import MockSettings
+
+
+def parse_settings(argv: Sequence[str], prog: str = "mock_llm") -> MockSettings:
+    """Env (``MOCK_LLM_*``) then CLI flags; a bad value exits 2 with a one-line reason."""
+    source = CliSettingsSource(
+        MockSettings,
+        cli_prog_name=prog,
+        cli_kebab_case=True,
+        cli_implicit_flags=False,
+        cli_exit_on_error=True,
+        cli_avoid_json=True,
+    )
+    try:
+        return CliApp.run(MockSettings, cli_args=list(argv), cli_settings_source=source)
+    except ValidationError as exc:
+        for err in exc.errors():
+            field = "--" + "-".join(str(p) for p in err["loc"]).replace("_", "-")
+            print(f"{prog}: error: {field}: {err['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def _serve(settings: MockSettings) -> None:
+    app = create_app(settings)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    server = await app.serve(sock)
+    host, port = sock.getsockname()[:2]
+    announce_listening(f"http://{host}:{port}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        server.close()
+        app.close()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(server.wait_closed(), timeout=1.0)
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "mock_llm") -> None:
+    settings = parse_settings(sys.argv[1:] if argv is None else argv, prog)
+    uvloop.run(_serve(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Per-request overrides: the body field ``mock`` and ``X-Mock-*`` headers.
+
+One running mock serves many scenarios: ``extra_body={"mock": {...}}`` from the
+SDK, or headers a proxy-transparent client can set (``X-Mock-Ttft-Ms: 50``,
+``X-Mock-Fault: {"kind": "drop", "at": 3}``). The body wins over headers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mock_llm.settings import FaultKind, ItlDistribution, TextMode
+from mock_llm.wire import ApiError
+
+
+class FaultSpec(BaseModel):
+    """One injected fault. ``at`` is the 1-based content chunk the fault replaces or precedes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: FaultKind
+    at: int = Field(1, ge=1)
+    status: int = Field(500, ge=400, le=599)
+    retry_after: int | None = Field(None, ge=0)
+    seconds: float = Field(1.0, ge=0, le=3600)
+    mode: Literal["close", "reset"] = "close"
+    # Only the first ``times`` requests carrying the same x-request-id get the
+    # fault, so an SDK retry of the same request can succeed.
+    times: int | None = Field(None, ge=1)
+
+
+class MockOverrides(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ttft_ms: float | None = Field(None, ge=0)
+    itl_ms: float | None = Field(None, ge=0)
+    itl_jitter_ms: float | None = Field(None, ge=0)
+    itl_distribution: ItlDistribution | None = None
+    tokens: int | None = Field(None, ge=1, le=1_000_000)
+    tokens_per_chunk: int | None = Field(None, ge=1, le=64)
+    text_mode: TextMode | None = None
+    seed: int | None = None
+    fault: FaultSpec | None = None
+
+
+def _header_fault(value: str) -> Any:
+    value = value.strip()
+    if value.startswith("{"):
+        return json.loads(value)
+    return {"kind": value}
+
+
+def parse_overrides(body_value: object, headers: Mapping[str, str]) -> MockOverrides:
+    """Merge ``X-Mock-*`` headers and the body's ``mock`` object; raise a 400 ApiError."""
+    merged: dict[str, Any] = {}
+    try:
+        for name, value in headers.items():
+            if not name.startswith("x-mock-"):
+                continue
+            field = name[len("x-mock-") :].replace("-", "_")
+            merged[field] = _header_fault(value) if field == "fault" else value
+        if body_value is not None:
+            if not isinstance(body_value, dict):
+                raise ApiError(400, "'mock' must be an object", param="mock")
+            merged.update(body_value)
+        return MockOverrides.model_validate(merged)
+    except (ValidationError, json.JSONDecodeError) as exc:
+        raise ApiError(400, f"invalid mock overrides: {exc}", param="mock") from exc

@@ -1,0 +1,346 @@
+"""The mock_llm application: routing, admission, planning, and serving.
+
+``create_app(settings)`` builds everything from one settings object; nothing
+lives at module level, so tests can run several servers side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import resource
+import socket
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+
+from mock_llm.connection import HttpConnection, Request
+from mock_llm.latency import (
+    draw_gaps_ns,
+    draw_output_tokens,
+    estimate_prompt_tokens,
+    ms_to_ns,
+    ttft_ns,
+)
+from mock_llm.ledger import Ledger, LedgerRecord
+from mock_llm.openai_request import CompletionRequest, parse_request
+from mock_llm.overrides import FaultSpec, MockOverrides, parse_overrides
+from mock_llm.scheduler import DeadlineScheduler
+from mock_llm.settings import MockSettings
+from mock_llm.stats import MockStats, build_registry, render
+from mock_llm.streams import StreamPlan, TokenStream
+from mock_llm.vocabulary import Vocabulary
+from mock_llm.wire import ApiError, ChunkEncoder, rate_limited, status_error
+
+Handler = Callable[[HttpConnection, Request], None]
+
+
+def _json(obj: object) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+class MockServer:
+    """Holds the state of one mock process; hands out its protocol factory."""
+
+    def __init__(self, settings: MockSettings) -> None:
+        self.settings = settings
+        self.ledger = Ledger(settings.ledger_size, settings.ledger_jsonl)
+        self.stats = MockStats()
+        self.registry = build_registry(self.stats)
+        self.vocabulary = Vocabulary()
+        self.models = [settings.model, *settings.extra_models]
+        self._scheduler: DeadlineScheduler | None = None
+        self._queue: deque[TokenStream] = deque()
+        self._fault_uses: dict[str, int] = {}
+        self._started_ns = time.monotonic_ns()
+        self._routes: dict[tuple[str, str], Handler] = {
+            ("POST", "/v1/chat/completions"): self._chat,
+            ("POST", "/v1/completions"): self._completions,
+            ("GET", "/v1/models"): self._list_models,
+            ("GET", "/health"): self._health,
+            ("GET", "/ready"): self._health,
+            ("GET", "/metrics"): self._metrics,
+            ("GET", "/mock/requests"): self._ledger_query,
+            ("DELETE", "/mock/requests"): self._ledger_reset,
+            ("POST", "/mock/reset"): self._ledger_reset,
+            ("GET", "/mock/stats"): self._stats,
+        }
+
+    # serving
+
+    def protocol_factory(self) -> HttpConnection:
+        return HttpConnection(self.dispatch, self.settings.max_body_bytes)
+
+    async def serve(self, sock: socket.socket) -> asyncio.Server:
+        loop = asyncio.get_running_loop()
+        self._scheduler = DeadlineScheduler(loop)
+        return await loop.create_server(self.protocol_factory, sock=sock, backlog=4096)
+
+    def close(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.close()
+        self.ledger.close()
+
+    def dispatch(self, conn: HttpConnection, request: Request) -> None:
+        self.stats.requests += 1
+        if request.too_large:
+            self._reply_error(conn, ApiError(413, "Request body too large", code="body_too_large"))
+            return
+        handler = self._routes.get((request.method, request.path))
+        if handler is None:
+            if request.method == "GET" and request.path.startswith("/v1/models/"):
+                handler = self._get_model
+            else:
+                known = any(path == request.path for _, path in self._routes)
+                status = 405 if known else 404
+                self._reply_error(conn, ApiError(
+                    status, f"Unknown request URL: {request.method} {request.path}.",
+                    code="unknown_url",
+                ))
+                return
+        try:
+            handler(conn, request)
+        except ApiError as error:
+            self._reply_error(conn, error)
+
+    def _reply_error(self, conn: HttpConnection, error: ApiError,
+                     headers: list[tuple[str, str]] | None = None) -> None:
+        self._count(error.status)
+        conn.respond_error(error, headers)
+
+    def _count(self, status: int) -> None:
+        by_status = self.stats.responses_by_status
+        by_status[status] = by_status.get(status, 0) + 1
+
+    # small endpoints
+
+    def _health(self, conn: HttpConnection, request: Request) -> None:
+        self._count(200)
+        conn.respond(200, b'{"status":"ok"}')
+
+    def _metrics(self, conn: HttpConnection, request: Request) -> None:
+        self._count(200)
+        conn.respond(200, render(self.registry), content_type="text/plain; version=0.0.4")
+
+    def _model_obj(self, model: str) -> dict[str, object]:
+        return {"id": model, "object": "model", "created": 1_700_000_000, "owned_by": "mock_llm"}
+
+    def _list_models(self, conn: HttpConnection, request: Request) -> None:
+        self._check_auth(request)
+        self._count(200)
+        conn.respond(200, _json({"object": "list",
+                                 "data": [self._model_obj(m) for m in self.models]}))
+
+    def _get_model(self, conn: HttpConnection, request: Request) -> None:
+        self._check_auth(request)
+        model = request.path[len("/v1/models/"):]
+        if model not in self.models:
+            raise self._unknown_model(model)
+        self._count(200)
+        conn.respond(200, _json(self._model_obj(model)))
+
+    def _ledger_query(self, conn: HttpConnection, request: Request) -> None:
+        ids = request.query.get("id")
+        limit = request.query.get("limit", ["0"])[0]
+        if not limit.isdigit():
+            raise ApiError(400, "'limit' must be a non-negative integer", param="limit")
+        records = self.ledger.query(ids[0] if ids else None, int(limit) or None)
+        self._count(200)
+        conn.respond(200, _json({"requests": [r.as_dict() for r in records]}))
+
+    def _ledger_reset(self, conn: HttpConnection, request: Request) -> None:
+        cleared = self.ledger.reset()
+        self._fault_uses.clear()
+        self._count(200)
+        conn.respond(200, _json({"cleared": cleared}))
+
+    def _stats(self, conn: HttpConnection, request: Request) -> None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        body = {
+            **self.stats.snapshot(),
+            "cpu_user_s": usage.ru_utime,
+            "cpu_system_s": usage.ru_stime,
+            "uptime_s": (time.monotonic_ns() - self._started_ns) / 1e9,
+        }
+        self._count(200)
+        conn.respond(200, _json(body))
+
+    # completions
+
+    def _chat(self, conn: HttpConnection, request: Request) -> None:
+        self._completion(conn, request, "chat")
+
+    def _completions(self, conn: HttpConnection, request: Request) -> None:
+        self._completion(conn, request, "completion")
+
+    def _check_auth(self, request: Request) -> None:
+        key = self.settings.api_key
+        if key is None:
+            return
+        auth = request.headers.get("authorization", "")
+        if not auth.startswith("Bearer ") or auth[len("Bearer "):] != key:
+            raise ApiError(401, "Incorrect API key provided. (mock_llm)", code="invalid_api_key")
+
+    def _unknown_model(self, model: str) -> ApiError:
+        return ApiError(
+            404, f"The model `{model}` does not exist or you do not have access to it.",
+            param="model", code="model_not_found",
+        )
+
+    def _completion(self, conn: HttpConnection, request: Request, endpoint: str) -> None:
+        now = time.monotonic_ns()
+        request_id = request.headers.get("x-request-id") or f"mock-{uuid.uuid4().hex[:16]}"
+        id_header = [("x-request-id", request_id)]
+        seq = self.ledger.next_seq()
+        record = LedgerRecord(
+            id=request_id, seq=seq, endpoint=endpoint, stream=False, model="",
+            arrival_ns=now,
+        )
+        self.ledger.add(record)
+        conn.records.append(record)
+        try:
+            self._check_auth(request)
+            ctype = request.headers.get("content-type", "application/json")
+            if not ctype.startswith("application/json"):
+                raise ApiError(400, f"Unsupported content type {ctype!r}; send application/json")
+            parsed = parse_request("chat" if endpoint == "chat" else "completion", request.body)
+            record.model = parsed.model
+            record.stream = parsed.stream
+            if parsed.model not in self.models:
+                raise self._unknown_model(parsed.model)
+            overrides = parse_overrides(parsed.mock, request.headers)
+            rng = random.Random(f"{self.settings.seed if overrides.seed is None else overrides.seed}:{seq}")
+            fault = self._choose_fault(overrides.fault, rng, request_id)
+            if fault is not None and fault.kind == "status":
+                record.fault = "status"
+                record.finish_reason = "fault"
+                retry_after = (fault.retry_after if fault.retry_after is not None
+                               else self.settings.retry_after_s)
+                raise status_error(fault.status, retry_after)
+            plan = self._plan(parsed, overrides, fault, rng, id_header)
+        except ApiError as error:
+            record.status = error.status
+            if record.finish_reason is None:
+                record.finish_reason = "rejected"
+            record.completed_ns = time.monotonic_ns()
+            self.ledger.finished(record)
+            self._reply_error(conn, error, id_header)
+            return
+        record.tokens_planned = sum(plan.chunk_tokens)
+        completion_id = ("chatcmpl-" if endpoint == "chat" else "cmpl-") + request_id[-24:]
+        encoder = ChunkEncoder(
+            endpoint="chat" if endpoint == "chat" else "completion",
+            completion_id=completion_id,
+            created=int(time.time()),
+            model=parsed.model,
+            include_usage=parsed.include_usage,
+        )
+        assert self._scheduler is not None
+        stream = TokenStream(
+            plan=plan, record=record, encoder=encoder, conn=conn, scheduler=self._scheduler,
+            stats=self.stats, on_finished=self._release, keep_token_times=self.settings.keep_token_times,
+        )
+        conn.responder = stream
+        self._admit(conn, stream, now)
+
+    def _choose_fault(self, requested: FaultSpec | None, rng: random.Random,
+                      request_id: str) -> FaultSpec | None:
+        s = self.settings
+        if requested is not None:
+            if requested.times is not None:
+                used = self._fault_uses.get(request_id, 0)
+                self._fault_uses[request_id] = used + 1
+                if used >= requested.times:
+                    return None
+            return requested
+        if s.fault_rate > 0 and s.fault_kinds and rng.random() < s.fault_rate:
+            kind = rng.choice(s.fault_kinds)
+            return FaultSpec(kind=kind, at=rng.randint(1, max(1, s.tokens // s.tokens_per_chunk)))
+        return None
+
+    def _plan(self, req: CompletionRequest, ov: MockOverrides, fault: FaultSpec | None,
+              rng: random.Random, id_header: list[tuple[str, str]]) -> StreamPlan:
+        s = self.settings
+        tokens = ov.tokens if ov.tokens is not None else s.tokens
+        mode = s.length_mode if ov.tokens is None else "fixed"
+        n_tokens, finish = draw_output_tokens(
+            rng, mode=mode, tokens=tokens, spread=s.tokens_spread, max_tokens=req.max_tokens
+        )
+        text_mode = ov.text_mode or s.text_mode
+        words = self.vocabulary.draw(rng, n_tokens, text_mode, req.prompt_text)
+        per_chunk = ov.tokens_per_chunk or s.tokens_per_chunk
+        groups = [words[i:i + per_chunk] for i in range(0, len(words), per_chunk)]
+        vocab = self.vocabulary
+        chunks = [vocab.encoded(g[0]) if len(g) == 1 else vocab.encoded("".join(g))
+                  for g in groups]
+        prompt_tokens = estimate_prompt_tokens(req.prompt_text)
+        gaps = draw_gaps_ns(
+            rng, len(chunks) - 1,
+            mean_ms=(ov.itl_ms if ov.itl_ms is not None else s.itl_ms) * per_chunk,
+            distribution=ov.itl_distribution or s.itl_distribution,
+            jitter_ms=ov.itl_jitter_ms if ov.itl_jitter_ms is not None else s.itl_jitter_ms,
+        )
+        first = ttft_ns(ov.ttft_ms if ov.ttft_ms is not None else s.ttft_ms,
+                        s.prefill_ms_per_token, prompt_tokens)
+        if fault is not None and fault.at > len(chunks):
+            fault = fault.model_copy(update={"at": len(chunks)})
+        return StreamPlan(
+            chunks=chunks,
+            chunk_tokens=[len(g) for g in groups],
+            text="".join(words),
+            first_ns=first,
+            gaps_ns=gaps,
+            finish_reason=finish,
+            prompt_tokens=prompt_tokens,
+            stream=req.stream,
+            fault=fault,
+            abort_on_disconnect=s.on_disconnect == "abort",
+            headers=id_header,
+        )
+
+    # admission (max_concurrent with a queue or immediate 429)
+
+    def _slowdown(self) -> float:
+        return 1.0 + self.settings.itl_slowdown_per_stream * max(0, self.stats.active_streams - 1)
+
+    def _admit(self, conn: HttpConnection, stream: TokenStream, now: int) -> None:
+        s = self.settings
+        if s.max_concurrent == 0 or self.stats.active_streams < s.max_concurrent:
+            self.stats.active_streams += 1
+            stream.begin(now, self._slowdown())
+            return
+        if s.when_full == "reject":
+            stream.finished = True
+            rec = stream.record
+            rec.status = 429
+            rec.finish_reason = "rejected"
+            rec.completed_ns = now
+            self.ledger.finished(rec)
+            self._reply_error(conn, rate_limited(s.retry_after_s, s.max_concurrent,
+                                                 "Too many concurrent requests (mock_llm)"),
+                              stream.plan.headers)
+            return
+        self._queue.append(stream)
+        self.stats.queued += 1
+
+    def _release(self, stream: TokenStream) -> None:
+        if stream.admitted:
+            self.stats.active_streams -= 1
+        else:
+            self.stats.queued -= 1
+            if stream in self._queue:
+                self._queue.remove(stream)
+        self._count(200 if stream.record.status == 200 else stream.record.status)
+        self.ledger.finished(stream.record)
+        limit = self.settings.max_concurrent
+        while self._queue and (limit == 0 or self.stats.active_streams < limit):
+            waiting = self._queue.popleft()
+            self.stats.queued -= 1
+            self.stats.active_streams += 1
+            waiting.begin(time.monotonic_ns(), self._slowdown())
+
+
+def create_app(settings: MockSettings) -> MockServer:
+    return MockServer(settings)

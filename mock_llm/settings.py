@@ -1,0 +1,69 @@
+"""The one settings model of the mock_llm process.
+
+Built once at the entry point (env ``MOCK_LLM_*``, CLI flags override) and
+passed into :func:`mock_llm.app.create_app`; nothing reads it from a global.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TextMode = Literal["words", "hard", "echo"]
+ItlDistribution = Literal["constant", "normal", "lognormal"]
+LengthMode = Literal["fixed", "max_tokens", "uniform", "normal"]
+FaultKind = Literal["status", "error_event", "drop", "stall", "malformed", "no_done"]
+
+
+class MockSettings(BaseSettings):
+    """Every knob of the fake upstream; per-request ``mock`` overrides win over these."""
+
+    model_config = SettingsConfigDict(env_prefix="MOCK_LLM_", extra="forbid")
+
+    host: str = Field("127.0.0.1", description="interface to bind (loopback by default)")
+    port: int = Field(8100, ge=0, le=65535, description="TCP port; 0 picks a free one")
+
+    model: str = Field("mock-gpt", description="model id served (also listed by /v1/models)")
+    extra_models: list[str] = Field(default_factory=list, description="more accepted model ids")
+    api_key: str | None = Field(None, description="if set, requests must send this bearer key")
+
+    ttft_ms: float = Field(100.0, ge=0, description="base time to first token")
+    prefill_ms_per_token: float = Field(0.0, ge=0, description="extra TTFT per prompt token")
+    itl_ms: float = Field(10.0, ge=0, description="mean inter-token latency")
+    itl_distribution: ItlDistribution = Field("constant", description="ITL distribution")
+    itl_jitter_ms: float = Field(0.0, ge=0, description="ITL standard deviation (normal/lognormal)")
+
+    tokens: int = Field(50, ge=1, description="output length (mean when drawn)")
+    length_mode: LengthMode = Field(
+        "fixed", description="fixed | max_tokens (exactly max_tokens) | uniform | normal"
+    )
+    tokens_spread: int = Field(0, ge=0, description="uniform half-width or normal stddev")
+    tokens_per_chunk: int = Field(1, ge=1, le=64, description="tokens sent per SSE chunk")
+    text_mode: TextMode = Field("words", description="words | hard (newlines, quotes, CJK) | echo")
+    seed: int = Field(0, description="seed of every random draw (latency, text, faults)")
+
+    max_concurrent: int = Field(0, ge=0, description="active stream limit; 0 means unlimited")
+    when_full: Literal["queue", "reject"] = Field(
+        "queue", description="over max_concurrent: queue (counts in TTFT) or 429 at once"
+    )
+    itl_slowdown_per_stream: float = Field(
+        0.0, ge=0, description="batching model: ITL x (1 + this x (active streams - 1))"
+    )
+    on_disconnect: Literal["abort", "continue"] = Field(
+        "abort", description="abort: stop generating at once; continue: generate to the end"
+    )
+
+    fault_rate: float = Field(0.0, ge=0, le=1, description="probability a request gets a fault")
+    fault_kinds: list[FaultKind] = Field(
+        default_factory=lambda: ["error_event", "drop", "malformed"],
+        description="kinds drawn when fault_rate fires",
+    )
+    retry_after_s: int = Field(1, ge=0, description="Retry-After on 429 responses")
+
+    ledger_size: int = Field(100_000, ge=1, description="records kept in memory")
+    ledger_jsonl: Path | None = Field(None, description="append finished records to this file")
+    keep_token_times: bool = Field(True, description="store every token's write time")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="request body limit (413)")

@@ -1,0 +1,122 @@
+"""Counters of the mock, exported to Prometheus at scrape time.
+
+Plain integers on the hot path (a prometheus_client Histogram.observe per
+token would cost more than writing the token); a custom collector turns them
+into metric families when ``/metrics`` is scraped. One registry per server.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+
+# Lateness bucket bounds in ns: fine below 5 ms, where the mock's budget is.
+LATENESS_BOUNDS_NS: tuple[int, ...] = tuple(
+    int(ms * 1_000_000)
+    for ms in (0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 25, 50, 100, 250, 1000)
+)
+
+
+class MockStats:
+    def __init__(self) -> None:
+        self.requests = 0
+        self.responses_by_status: dict[int, int] = {}
+        self.tokens_generated = 0
+        self.tokens_written = 0
+        self.tokens_after_disconnect = 0
+        self.disconnects = 0
+        self.active_streams = 0
+        self.queued = 0
+        self.lateness_counts = [0] * (len(LATENESS_BOUNDS_NS) + 1)
+        self.lateness_sum_ns = 0
+        self.lateness_max_ns = 0
+
+    def observe_lateness(self, late_ns: int) -> None:
+        if late_ns < 0:
+            late_ns = 0
+        self.lateness_counts[bisect.bisect_left(LATENESS_BOUNDS_NS, late_ns)] += 1
+        self.lateness_sum_ns += late_ns
+        if late_ns > self.lateness_max_ns:
+            self.lateness_max_ns = late_ns
+
+    def lateness_quantile_ns(self, q: float) -> int | None:
+        """Upper bucket bound holding quantile ``q`` (conservative: never under-reports)."""
+        total = sum(self.lateness_counts)
+        if total == 0:
+            return None
+        rank = q * total
+        seen = 0
+        for i, count in enumerate(self.lateness_counts):
+            seen += count
+            if seen >= rank:
+                return LATENESS_BOUNDS_NS[i] if i < len(LATENESS_BOUNDS_NS) else self.lateness_max_ns
+        return self.lateness_max_ns
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "requests": self.requests,
+            "responses_by_status": {str(k): v for k, v in sorted(self.responses_by_status.items())},
+            "tokens_generated": self.tokens_generated,
+            "tokens_written": self.tokens_written,
+            "tokens_after_disconnect": self.tokens_after_disconnect,
+            "disconnects": self.disconnects,
+            "active_streams": self.active_streams,
+            "queued": self.queued,
+            "lateness_tokens": sum(self.lateness_counts),
+            "lateness_p50_ns": self.lateness_quantile_ns(0.50),
+            "lateness_p99_ns": self.lateness_quantile_ns(0.99),
+            "lateness_max_ns": self.lateness_max_ns,
+        }
+
+
+class _StatsCollector(Collector):
+    def __init__(self, stats: MockStats) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily | HistogramMetricFamily]:
+        s = self._stats
+        yield CounterMetricFamily("mock_llm_requests", "Requests received", value=s.requests)
+        responses = CounterMetricFamily(
+            "mock_llm_responses", "Responses by HTTP status", labels=["status"]
+        )
+        for status, count in sorted(s.responses_by_status.items()):
+            responses.add_metric([str(status)], count)
+        yield responses
+        yield CounterMetricFamily("mock_llm_tokens_generated", "Tokens generated",
+                                  value=s.tokens_generated)
+        yield CounterMetricFamily("mock_llm_tokens_written", "Tokens written to a socket",
+                                  value=s.tokens_written)
+        yield CounterMetricFamily("mock_llm_tokens_after_disconnect",
+                                  "Tokens generated after the client disconnected",
+                                  value=s.tokens_after_disconnect)
+        yield CounterMetricFamily("mock_llm_disconnects", "Clients gone mid-response",
+                                  value=s.disconnects)
+        yield GaugeMetricFamily("mock_llm_active_streams", "Streams generating",
+                                value=s.active_streams)
+        yield GaugeMetricFamily("mock_llm_queued_requests", "Requests waiting for a slot",
+                                value=s.queued)
+        cumulative = 0
+        buckets: list[tuple[str, float]] = []
+        for bound, count in zip((*LATENESS_BOUNDS_NS, None), s.lateness_counts, strict=True):
+            cumulative += count
+            buckets.append(("+Inf" if bound is None else repr(bound / 1e9), cumulative))
+        yield HistogramMetricFamily(
+            "mock_llm_token_lateness_seconds",
+            "How late each token was written versus its deadline",
+            buckets=buckets,
+            sum_value=s.lateness_sum_ns / 1e9,
+        )
+
+
+def build_registry(stats: MockStats) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_StatsCollector(stats))
+    return registry
+
+
+def render(registry: CollectorRegistry) -> bytes:
+    return generate_latest(registry)

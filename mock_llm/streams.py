@@ -1,0 +1,230 @@
+"""One generation in flight: its plan, its clock, its ledger record.
+
+A stream is driven entirely by :class:`DeadlineScheduler` callbacks: at each
+chunk's deadline it "generates" the chunk and, if the client is still there,
+writes it. What happened is recorded in its :class:`LedgerRecord` as it happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mock_llm.latency import deadlines_ns, with_stall
+from mock_llm.ledger import LedgerRecord
+from mock_llm.overrides import FaultSpec
+from mock_llm.wire import DONE_EVENT, ApiError, ChunkEncoder, Usage, full_response
+
+if TYPE_CHECKING:
+    from mock_llm.connection import HttpConnection
+    from mock_llm.scheduler import DeadlineScheduler
+    from mock_llm.stats import MockStats
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """Everything decided at arrival; times relative to admission."""
+
+    chunks: list[bytes]  # JSON string literals, one per SSE chunk
+    chunk_tokens: list[int]  # tokens in each chunk
+    text: str
+    first_ns: int  # admission -> first content chunk
+    gaps_ns: list[int]  # between chunks
+    finish_reason: str  # stop | length
+    prompt_tokens: int
+    stream: bool
+    fault: FaultSpec | None
+    abort_on_disconnect: bool
+    headers: list[tuple[str, str]]
+
+
+class TokenStream:
+    """Generates a plan's chunks on schedule and records the truth."""
+
+    def __init__(
+        self,
+        *,
+        plan: StreamPlan,
+        record: LedgerRecord,
+        encoder: ChunkEncoder,
+        conn: HttpConnection,
+        scheduler: DeadlineScheduler,
+        stats: MockStats,
+        on_finished: Callable[[TokenStream], None],
+        keep_token_times: bool,
+    ) -> None:
+        self.plan = plan
+        self.record = record
+        self._encoder = encoder
+        self._conn = conn
+        self._scheduler = scheduler
+        self._stats = stats
+        self._on_finished = on_finished
+        self._keep_times = keep_token_times
+        self._deadlines: list[int] = []
+        self._next = 0
+        self.finished = False
+        self._gone = False
+        self.admitted = False
+
+    # lifecycle
+
+    def begin(self, now_ns: int, slowdown: float) -> None:
+        """Admitted: send headers (and the role chunk) now, schedule the first chunk."""
+        self.admitted = True
+        plan = self.plan
+        gaps = plan.gaps_ns if slowdown == 1.0 else [round(g * slowdown) for g in plan.gaps_ns]
+        deadlines = deadlines_ns(now_ns, plan.first_ns, gaps)
+        fault = plan.fault
+        if fault is not None and fault.kind == "stall":
+            deadlines = with_stall(deadlines, fault.at - 1, round(fault.seconds * 1e9))
+        self._deadlines = deadlines
+        self.record.admitted_ns = now_ns
+        self.record.first_token_due_ns = deadlines[0] if deadlines else None
+        if self._gone:
+            # Queued, and the client left while waiting: nothing is generated.
+            self._finish("client_disconnected", now_ns)
+            return
+        if plan.stream:
+            self._conn.start_stream(plan.headers, self._encoder.role())
+            self.record.headers_ns = now_ns
+        if plan.stream or not deadlines:
+            self._scheduler.call_at(deadlines[0] if deadlines else now_ns, self._due)
+        else:
+            # Non-streaming: the whole answer is due when its last token is.
+            self._scheduler.call_at(deadlines[-1], self._due_whole)
+
+    def on_disconnect(self, now_ns: int) -> None:
+        if self.finished or self._gone:
+            return
+        self._gone = True
+        rec = self.record
+        rec.disconnected = True
+        rec.disconnect_ns = now_ns
+        self._stats.disconnects += 1
+        if self.admitted and self.plan.abort_on_disconnect:
+            self._finish("client_disconnected", now_ns)
+        elif not self.admitted:
+            self._finish("client_disconnected", now_ns)
+
+    # scheduler callbacks
+
+    def _due(self, deadline_ns: int, now_ns: int) -> None:
+        if self.finished:
+            return
+        i = self._next
+        plan = self.plan
+        fault = plan.fault
+        if fault is not None and i == fault.at - 1 and not self._gone and self._inject(fault, now_ns):
+            return
+        n = plan.chunk_tokens[i]
+        self._generated(n, deadline_ns, now_ns)
+        last = i == len(plan.chunks) - 1
+        if not self._gone:
+            if fault is not None and fault.kind == "malformed" and i == fault.at - 1:
+                payload = self._encoder.malformed()
+            else:
+                payload = self._encoder.content(plan.chunks[i])
+            if last:
+                self._conn.end_stream(payload + self._tail())
+            else:
+                self._conn.write_event(payload)
+            self._written(n, now_ns)
+        if last:
+            self._finish(
+                "client_disconnected" if self._gone else self._completed_reason(), now_ns
+            )
+            return
+        self._next = i + 1
+        self._scheduler.call_at(self._deadlines[i + 1], self._due)
+
+    def _due_whole(self, deadline_ns: int, now_ns: int) -> None:
+        if self.finished:
+            return
+        plan = self.plan
+        total = sum(plan.chunk_tokens)
+        self._generated(total, deadline_ns, now_ns)
+        if self._gone:
+            self._finish("client_disconnected", now_ns)
+            return
+        fault = plan.fault
+        if fault is not None and fault.kind == "drop":
+            self._conn.drop(reset=fault.mode == "reset")
+            self._finish("fault", now_ns)
+            return
+        enc = self._encoder
+        body = full_response(
+            endpoint=enc.endpoint,
+            completion_id=str(enc._head["id"]),  # noqa: SLF001 - same module family
+            created=int(enc._head["created"]),  # noqa: SLF001
+            model=str(enc._head["model"]),  # noqa: SLF001
+            text=plan.text,
+            finish_reason=plan.finish_reason,
+            usage=Usage(plan.prompt_tokens, total),
+        )
+        self._conn.respond(200, body, plan.headers)
+        self._written(total, now_ns)
+        self._finish(self._completed_reason(), now_ns)
+
+    # helpers
+
+    def _completed_reason(self) -> str:
+        return "length" if self.plan.finish_reason == "length" else "completed"
+
+    def _tail(self) -> bytes:
+        """finish chunk, usage chunk, [DONE]: sent with the last content chunk."""
+        enc = self._encoder
+        tail = enc.finish(self.plan.finish_reason)
+        if enc.include_usage:
+            tail += enc.usage(Usage(self.plan.prompt_tokens, sum(self.plan.chunk_tokens)))
+        fault = self.plan.fault
+        if fault is None or fault.kind != "no_done":
+            tail += DONE_EVENT
+        return tail
+
+    def _generated(self, n: int, deadline_ns: int, now_ns: int) -> None:
+        rec = self.record
+        rec.tokens_generated += n
+        self._stats.tokens_generated += n
+        if self._gone:
+            rec.tokens_after_disconnect += n
+            self._stats.tokens_after_disconnect += n
+        late = now_ns - deadline_ns
+        self._stats.observe_lateness(late)
+        if late > rec.max_lateness_ns:
+            rec.max_lateness_ns = late
+
+    def _written(self, n: int, now_ns: int) -> None:
+        rec = self.record
+        rec.tokens_written += n
+        self._stats.tokens_written += n
+        if self._keep_times:
+            rec.token_write_ns.extend([now_ns] * n)
+
+    def _inject(self, fault: FaultSpec, now_ns: int) -> bool:
+        """Apply a mid-stream fault due now; True when the stream ended."""
+        if fault.kind == "error_event":
+            error = ApiError(
+                500, f"mock_llm: injected error before chunk {fault.at}",
+                type="server_error", code="injected_fault",
+            )
+            self._conn.end_stream(error.event())
+            self._finish("fault", now_ns)
+            return True
+        if fault.kind == "drop":
+            self._finish("fault", now_ns)
+            self._conn.drop(reset=fault.mode == "reset")
+            return True
+        return False
+
+    def _finish(self, reason: str, now_ns: int) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        rec = self.record
+        rec.finish_reason = reason
+        if reason == "fault" and self.plan.fault is not None:
+            rec.fault = self.plan.fault.kind
+        rec.completed_ns = now_ns
+        self._on_finished(self)

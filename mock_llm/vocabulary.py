@@ -1,0 +1,76 @@
+"""Deterministic token text: seeded words, hard tokens, or an echo of the prompt.
+
+Token strings are JSON-encoded once per vocabulary, so writing a token costs a
+dict lookup and a bytes join, not a ``json.dumps`` per token.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+WORDS: tuple[str, ...] = tuple(
+    " " + w
+    for w in (
+        "the stream of tokens flows from model to user through an endpoint that must"
+        " never block its event loop nor buffer a reply nor forget to close what it"
+        " opened when the reader leaves early so every byte is measured at the socket"
+        " latency throughput budget queue batch decode prefill cache proxy gateway"
+    ).split()
+)
+
+# Tokens that break naive SSE framing, JSON escaping or byte-level splitting.
+HARD: tuple[str, ...] = (
+    "\n",
+    "\n\n",
+    "data: ",
+    "data: [DONE]",
+    '"',
+    "\\",
+    "\\n",
+    "\r\n",
+    "\t",
+    "中文",
+    "日本語",
+    "🙂",
+    "👩‍💻",
+    "é",
+    " ",
+    ": comment",
+    "</s>",
+    "{}",
+)
+
+_ECHO_SPLIT = re.compile(r"\s*\S+")
+
+
+def encode_json_string(text: str) -> bytes:
+    return json.dumps(text, ensure_ascii=False).encode()
+
+
+class Vocabulary:
+    """Draws token strings and hands out their pre-encoded JSON form."""
+
+    def __init__(self) -> None:
+        self._encoded: dict[str, bytes] = {t: encode_json_string(t) for t in (*WORDS, *HARD)}
+
+    def encoded(self, text: str) -> bytes:
+        cached = self._encoded.get(text)
+        if cached is None:
+            cached = encode_json_string(text)
+            if len(self._encoded) < 100_000:
+                self._encoded[text] = cached
+        return cached
+
+    @staticmethod
+    def draw(rng: random.Random, count: int, mode: str, prompt: str = "") -> list[str]:
+        """``count`` tokens; ``hard`` mixes every HARD token in within the first 2x len(HARD)."""
+        if mode == "echo":
+            words = _ECHO_SPLIT.findall(prompt) or [" echo"]
+            return [words[i % len(words)] for i in range(count)]
+        if mode == "hard":
+            pool = WORDS + HARD
+            return [HARD[i // 2] if i % 2 and i // 2 < len(HARD) else rng.choice(pool)
+                    for i in range(count)]
+        return [rng.choice(WORDS) for _ in range(count)]

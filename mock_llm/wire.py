@@ -1,0 +1,198 @@
+"""OpenAI's wire format, byte for byte: SSE chunks, full responses, error envelopes.
+
+A :class:`ChunkEncoder` is built once per request; it pre-renders everything
+around the token text so that a content chunk costs one bytes join.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Endpoint = Literal["chat", "completion"]
+SYSTEM_FINGERPRINT = "fp_streamgauge"
+DONE_EVENT = b"data: [DONE]\n\n"
+
+
+def _dumps(obj: object) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def http_chunk(payload: bytes) -> bytes:
+    """HTTP/1.1 chunked transfer framing of one payload."""
+    return b"%x\r\n%b\r\n" % (len(payload), payload)
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+        }
+
+
+class ChunkEncoder:
+    """SSE ``data:`` events for one streamed chat or legacy completion."""
+
+    def __init__(
+        self,
+        *,
+        endpoint: Endpoint,
+        completion_id: str,
+        created: int,
+        model: str,
+        include_usage: bool,
+    ) -> None:
+        self.endpoint = endpoint
+        self.include_usage = include_usage
+        self._head: dict[str, Any] = {
+            "id": completion_id,
+            "object": "chat.completion.chunk" if endpoint == "chat" else "text_completion",
+            "created": created,
+            "model": model,
+            "system_fingerprint": SYSTEM_FINGERPRINT,
+        }
+        usage_null = b',"usage":null' if include_usage else b""
+        head = _dumps(self._head)[:-1]  # drop the closing brace, choices follow
+        if endpoint == "chat":
+            self._prefix = b'data: ' + head + b',"choices":[{"index":0,"delta":{"content":'
+            self._suffix = b'},"logprobs":null,"finish_reason":null}]' + usage_null + b"}\n\n"
+        else:
+            self._prefix = b'data: ' + head + b',"choices":[{"text":'
+            self._suffix = (
+                b',"index":0,"logprobs":null,"finish_reason":null}]' + usage_null + b"}\n\n"
+            )
+
+    def _event(self, choices: list[dict[str, Any]], usage: object = None) -> bytes:
+        body: dict[str, Any] = {**self._head, "choices": choices}
+        if self.include_usage:
+            body["usage"] = usage
+        return b"data: " + _dumps(body) + b"\n\n"
+
+    def role(self) -> bytes:
+        """The role-only first chunk (chat only; legacy completions have none)."""
+        if self.endpoint != "chat":
+            return b""
+        delta = {"role": "assistant", "content": "", "refusal": None}
+        return self._event(
+            [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}]
+        )
+
+    def content(self, encoded_text: bytes) -> bytes:
+        """A content chunk; ``encoded_text`` is the JSON string literal of the text."""
+        return self._prefix + encoded_text + self._suffix
+
+    def finish(self, reason: str) -> bytes:
+        if self.endpoint == "chat":
+            choice: dict[str, Any] = {
+                "index": 0, "delta": {}, "logprobs": None, "finish_reason": reason
+            }
+        else:
+            choice = {"text": "", "index": 0, "logprobs": None, "finish_reason": reason}
+        return self._event([choice])
+
+    def usage(self, usage: Usage) -> bytes:
+        """The usage chunk OpenAI sends with ``choices: []`` under include_usage."""
+        return self._event([], usage.as_dict())
+
+    def malformed(self) -> bytes:
+        return b'data: {"id": "' + self._head["id"].encode() + b'", "choices": [{"delta": \n\n'
+
+
+def full_response(
+    *,
+    endpoint: Endpoint,
+    completion_id: str,
+    created: int,
+    model: str,
+    text: str,
+    finish_reason: str,
+    usage: Usage,
+) -> bytes:
+    """The non-streaming body, with ``usage``."""
+    if endpoint == "chat":
+        choice: dict[str, Any] = {
+            "index": 0,
+            "message": {"role": "assistant", "content": text, "refusal": None},
+            "logprobs": None,
+            "finish_reason": finish_reason,
+        }
+        obj = "chat.completion"
+    else:
+        choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": finish_reason}
+        obj = "text_completion"
+    return _dumps(
+        {
+            "id": completion_id,
+            "object": obj,
+            "created": created,
+            "model": model,
+            "system_fingerprint": SYSTEM_FINGERPRINT,
+            "choices": [choice],
+            "usage": usage.as_dict(),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class ApiError(Exception):
+    """An error in OpenAI's envelope with its HTTP status and extra headers."""
+
+    status: int
+    message: str
+    type: str = "invalid_request_error"
+    param: str | None = None
+    code: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def body(self) -> bytes:
+        return _dumps(
+            {
+                "error": {
+                    "message": self.message,
+                    "type": self.type,
+                    "param": self.param,
+                    "code": self.code,
+                }
+            }
+        )
+
+    def event(self) -> bytes:
+        """The same envelope as an SSE event, as OpenAI sends a mid-stream error."""
+        return b"data: " + self.body() + b"\n\n"
+
+
+def rate_limited(retry_after_s: int, limit: int, message: str | None = None) -> ApiError:
+    return ApiError(
+        status=429,
+        message=message or "Rate limit reached for requests (mock_llm)",
+        type="requests",
+        code="rate_limit_exceeded",
+        headers=(
+            ("retry-after", str(retry_after_s)),
+            ("x-ratelimit-limit-requests", str(limit)),
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-reset-requests", f"{retry_after_s}s"),
+        ),
+    )
+
+
+def status_error(status: int, retry_after_s: int = 1) -> ApiError:
+    """The error OpenAI would send for an injected status fault."""
+    if status == 429:
+        return rate_limited(retry_after_s, limit=1)
+    if status == 401:
+        return ApiError(401, "Incorrect API key provided (mock_llm)", code="invalid_api_key")
+    if status == 400:
+        return ApiError(400, "Injected invalid request (mock_llm)", code="injected_fault")
+    if status == 503:
+        return ApiError(503, "The engine is currently overloaded (mock_llm)", type="server_error",
+                        code="service_unavailable")
+    return ApiError(status, "The server had an error while processing your request (mock_llm)",
+                    type="server_error", code="injected_fault")
