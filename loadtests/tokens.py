@@ -27,7 +27,7 @@ Rules (the metrics contract, ``docs/metrics.md``):
 - ``[DONE]`` sets ``done``; the first error object is kept in ``error``; data that is
   neither ``[DONE]`` nor a JSON object counts in ``malformed``; a JSON object of neither
   recognised shape counts in ``unrecognized`` (a high count means the wrong format).
-- An event of type ``error`` whose data is not an error object is kept as
+- An event of type ``error`` is an error too: a JSON object is kept as is, other data as
   ``{"message": data}``.
 """
 
@@ -150,8 +150,11 @@ def _classify(result: StreamResult, arrival_ns: int, event: SSEEvent) -> None:
         else:
             result.malformed += 1
         return
-    if "error" in obj and obj["error"] is not None:
+    if obj.get("error") is not None:
         _set_error(result, obj["error"])
+        return
+    if event.event == "error":
+        _set_error(result, obj)
         return
     recognized = False
     usage = obj.get("usage")

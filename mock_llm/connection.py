@@ -127,6 +127,9 @@ class HttpConnection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         inc = self._incoming
+        if self._parser.should_upgrade():
+            # httptools raises HttpParserUpgrade right after this callback; answer once, there.
+            return
         url = httptools.parse_url(inc.url)
         query = parse_qs(url.query.decode("latin-1")) if url.query else {}
         self._pending.append(
@@ -222,8 +225,13 @@ class HttpConnection(asyncio.Protocol):
             self.transport.close()
 
     def _fail(self, error: ApiError) -> None:
+        """Unparseable input: answer 400 unless a response is in flight, then close."""
         self._keep_alive = False
         self._pending.clear()
+        if self._busy:
+            if self.transport is not None:
+                self.transport.close()
+            return
         if self.transport is not None and not self.closed:
             self.transport.write(self._head(error.status, [
                 ("content-type", "application/json"),

@@ -68,7 +68,9 @@ class Vocabulary:
         """``count`` tokens; ``hard`` mixes every HARD token in within the first 2x len(HARD)."""
         if mode == "echo":
             words = _ECHO_SPLIT.findall(prompt) or [" echo"]
-            return [words[i % len(words)] for i in range(count)]
+            # Repeats start with a space so cycling never glues two words together.
+            return [words[i] if i < len(words) else " " + words[i % len(words)].lstrip()
+                    for i in range(count)]
         if mode == "hard":
             pool = WORDS + HARD
             return [HARD[i // 2] if i % 2 and i // 2 < len(HARD) else rng.choice(pool)

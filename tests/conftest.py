@@ -51,3 +51,17 @@ def start_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartSer
     yield _start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One fast mock for the whole session; tests isolate via x-request-id and overrides."""
+    log = tmp_path_factory.mktemp("shared-mock") / "mock.log"
+    server = start_server(
+        python_module(
+            "mock_llm", "--port", "0", "--ttft-ms", "20", "--itl-ms", "2", "--tokens", "10"
+        ),
+        log_path=str(log),
+    )
+    yield server
+    server.stop()

@@ -28,7 +28,9 @@ def reference_parse(stream: bytes) -> list[SSEEvent]:
     for line in lines:
         if line == "":
             if data:
-                events.append(SSEEvent(data.removesuffix("\n"), event_type or "message", last_id, retry))
+                events.append(
+                    SSEEvent(data.removesuffix("\n"), event_type or "message", last_id, retry)
+                )
             data, event_type, retry = "", "", None
             continue
         if line.startswith(":"):
@@ -192,7 +194,7 @@ def test_id_in_block_without_data_still_applies() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(b"1500", 1500), (b"0", 0), (b"", None), (b"15.0", None), (b"-1", None), (b" 5", None)],
+    [(b"1500", 1500), (b"0", 0), (b"", None), (b"15.0", None), (b"-1", None), (b"  5", None)],
 )
 def test_retry_only_ascii_digits(value: bytes, expected: int | None) -> None:
     """``retry`` is used only when its value is one or more ASCII digits."""
@@ -235,7 +237,11 @@ def test_events_are_returned_by_the_read_that_completes_them() -> None:
     """feed returns exactly the events whose blank line was in this read."""
     parser = SSEParser()
     assert parser.feed(b"data: a\n") == []
-    assert parser.feed(b"\ndata: b\n\ndata: c\n\nda") == [SSEEvent("a"), SSEEvent("b"), SSEEvent("c")]
+    assert parser.feed(b"\ndata: b\n\ndata: c\n\nda") == [
+        SSEEvent("a"),
+        SSEEvent("b"),
+        SSEEvent("c"),
+    ]
     assert parser.feed(b"ta: d\n") == []
     assert parser.feed(b"\n") == [SSEEvent("d")]
 
@@ -253,7 +259,7 @@ def test_long_line_over_many_reads() -> None:
 # --- property: read boundaries never matter --------------------------------------------
 
 _text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\r\n"),
     max_size=12,
 )
 _line = st.one_of(
@@ -284,8 +290,10 @@ def event_streams(draw: st.DrawFn) -> bytes:
 # Arbitrary bytes, weighted toward the parts that matter (line ends, BOM, split UTF-8).
 _raw_streams = st.lists(
     st.sampled_from(
-        [b"\r", b"\n", b"\r\n", b":", b" ", b"data", b"event", b"id", b"retry", b"7"]
-        + [b"\xef\xbb\xbf", "€".encode(), b"\xe2", b"\xff", b"\x00", b"x"]
+        [
+            *(b"\r", b"\n", b"\r\n", b":", b" ", b"data", b"event", b"id", b"retry", b"7"),
+            *(b"\xef\xbb\xbf", "€".encode(), b"\xe2", b"\xff", b"\x00", b"x"),
+        ]
     ),
     max_size=60,
 ).map(b"".join)

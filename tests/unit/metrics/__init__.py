@@ -1,0 +1,1 @@
+"""Tests for loadtests.metrics, one file per metric module."""
