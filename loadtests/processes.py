@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 LISTENING_PREFIX = "streamgauge: listening on "
 
@@ -97,7 +98,7 @@ def start_server(
     cmd = list(argv)
     if cpu_list is not None:
         cmd = ["taskset", "-c", cpu_list, *cmd]
-    stderr: int | object = subprocess.DEVNULL
+    stderr: int | IO[bytes] = subprocess.DEVNULL
     log_file = None
     if log_path is not None:
         log_file = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
@@ -105,7 +106,10 @@ def start_server(
     full_env = {**os.environ, **(env or {})}
     full_env.setdefault("PYTHONUNBUFFERED", "1")
     proc = subprocess.Popen(  # noqa: S603 - argv is ours, never a shell string
-        cmd, stdout=subprocess.PIPE, stderr=stderr, env=full_env  # type: ignore[arg-type]
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        env=full_env,
     )
     if log_file is not None:
         log_file.close()

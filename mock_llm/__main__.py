@@ -20,7 +20,7 @@ from mock_llm.settings import MockSettings
 
 def parse_settings(argv: Sequence[str], prog: str = "mock_llm") -> MockSettings:
     """Env (``MOCK_LLM_*``) then CLI flags; a bad value exits 2 with a one-line reason."""
-    source = CliSettingsSource(
+    source: CliSettingsSource[MockSettings] = CliSettingsSource(
         MockSettings,
         cli_prog_name=prog,
         cli_kebab_case=True,

@@ -233,8 +233,14 @@ class HttpConnection(asyncio.Protocol):
                 self.transport.close()
             return
         if self.transport is not None and not self.closed:
-            self.transport.write(self._head(error.status, [
-                ("content-type", "application/json"),
-                ("content-length", str(len(error.body()))),
-            ]) + error.body())
+            self.transport.write(
+                self._head(
+                    error.status,
+                    [
+                        ("content-type", "application/json"),
+                        ("content-length", str(len(error.body()))),
+                    ],
+                )
+                + error.body()
+            )
             self.transport.close()

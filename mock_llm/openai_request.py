@@ -43,8 +43,9 @@ def _message_text(messages: object) -> str:
     parts: list[str] = []
     for i, msg in enumerate(messages):
         if not isinstance(msg, dict) or not isinstance(msg.get("role"), str):
-            raise _bad(f"Invalid 'messages[{i}]': expected an object with a 'role'.",
-                       f"messages[{i}]")
+            raise _bad(
+                f"Invalid 'messages[{i}]': expected an object with a 'role'.", f"messages[{i}]"
+            )
         content = msg.get("content")
         if isinstance(content, str):
             parts.append(content)
@@ -53,8 +54,10 @@ def _message_text(messages: object) -> str:
                 p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
             )
         elif content is not None:
-            raise _bad(f"Invalid 'messages[{i}].content': expected a string or an array.",
-                       f"messages[{i}].content")
+            raise _bad(
+                f"Invalid 'messages[{i}].content': expected a string or an array.",
+                f"messages[{i}].content",
+            )
     return "\n".join(parts)
 
 
@@ -94,8 +97,10 @@ def parse_request(endpoint: Endpoint, raw: bytes) -> CompletionRequest:
     if options is not None and not isinstance(options, dict):
         raise _bad("Invalid 'stream_options': expected an object.", "stream_options")
     if options is not None and not stream:
-        raise _bad("The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-                   "stream_options")
+        raise _bad(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            "stream_options",
+        )
     include_usage = bool(options and options.get("include_usage"))
     max_tokens = _optional_int(body, "max_completion_tokens")
     if max_tokens is None:

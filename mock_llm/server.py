@@ -21,7 +21,6 @@ from mock_llm.latency import (
     draw_gaps_ns,
     draw_output_tokens,
     estimate_prompt_tokens,
-    ms_to_ns,
     ttft_ns,
 )
 from mock_llm.ledger import Ledger, LedgerRecord
@@ -95,18 +94,23 @@ class MockServer:
             else:
                 known = any(path == request.path for _, path in self._routes)
                 status = 405 if known else 404
-                self._reply_error(conn, ApiError(
-                    status, f"Unknown request URL: {request.method} {request.path}.",
-                    code="unknown_url",
-                ))
+                self._reply_error(
+                    conn,
+                    ApiError(
+                        status,
+                        f"Unknown request URL: {request.method} {request.path}.",
+                        code="unknown_url",
+                    ),
+                )
                 return
         try:
             handler(conn, request)
         except ApiError as error:
             self._reply_error(conn, error)
 
-    def _reply_error(self, conn: HttpConnection, error: ApiError,
-                     headers: list[tuple[str, str]] | None = None) -> None:
+    def _reply_error(
+        self, conn: HttpConnection, error: ApiError, headers: list[tuple[str, str]] | None = None
+    ) -> None:
         self._count(error.status)
         conn.respond_error(error, headers)
 
@@ -130,12 +134,13 @@ class MockServer:
     def _list_models(self, conn: HttpConnection, request: Request) -> None:
         self._check_auth(request)
         self._count(200)
-        conn.respond(200, _json({"object": "list",
-                                 "data": [self._model_obj(m) for m in self.models]}))
+        conn.respond(
+            200, _json({"object": "list", "data": [self._model_obj(m) for m in self.models]})
+        )
 
     def _get_model(self, conn: HttpConnection, request: Request) -> None:
         self._check_auth(request)
-        model = request.path[len("/v1/models/"):]
+        model = request.path[len("/v1/models/") :]
         if model not in self.models:
             raise self._unknown_model(model)
         self._count(200)
@@ -180,13 +185,15 @@ class MockServer:
         if key is None:
             return
         auth = request.headers.get("authorization", "")
-        if not auth.startswith("Bearer ") or auth[len("Bearer "):] != key:
+        if not auth.startswith("Bearer ") or auth[len("Bearer ") :] != key:
             raise ApiError(401, "Incorrect API key provided. (mock_llm)", code="invalid_api_key")
 
     def _unknown_model(self, model: str) -> ApiError:
         return ApiError(
-            404, f"The model `{model}` does not exist or you do not have access to it.",
-            param="model", code="model_not_found",
+            404,
+            f"The model `{model}` does not exist or you do not have access to it.",
+            param="model",
+            code="model_not_found",
         )
 
     def _completion(self, conn: HttpConnection, request: Request, endpoint: str) -> None:
@@ -195,31 +202,17 @@ class MockServer:
         id_header = [("x-request-id", request_id)]
         seq = self.ledger.next_seq()
         record = LedgerRecord(
-            id=request_id, seq=seq, endpoint=endpoint, stream=False, model="",
+            id=request_id,
+            seq=seq,
+            endpoint=endpoint,
+            stream=False,
+            model="",
             arrival_ns=now,
         )
         self.ledger.add(record)
         conn.records.append(record)
         try:
-            self._check_auth(request)
-            ctype = request.headers.get("content-type", "application/json")
-            if not ctype.startswith("application/json"):
-                raise ApiError(400, f"Unsupported content type {ctype!r}; send application/json")
-            parsed = parse_request("chat" if endpoint == "chat" else "completion", request.body)
-            record.model = parsed.model
-            record.stream = parsed.stream
-            if parsed.model not in self.models:
-                raise self._unknown_model(parsed.model)
-            overrides = parse_overrides(parsed.mock, request.headers)
-            rng = random.Random(f"{self.settings.seed if overrides.seed is None else overrides.seed}:{seq}")
-            fault = self._choose_fault(overrides.fault, rng, request_id)
-            if fault is not None and fault.kind == "status":
-                record.fault = "status"
-                record.finish_reason = "fault"
-                retry_after = (fault.retry_after if fault.retry_after is not None
-                               else self.settings.retry_after_s)
-                raise status_error(fault.status, retry_after)
-            plan = self._plan(parsed, overrides, fault, rng, id_header)
+            parsed, plan = self._accept(request, record, seq, request_id, id_header)
         except ApiError as error:
             record.status = error.status
             if record.finish_reason is None:
@@ -239,14 +232,54 @@ class MockServer:
         )
         assert self._scheduler is not None
         stream = TokenStream(
-            plan=plan, record=record, encoder=encoder, conn=conn, scheduler=self._scheduler,
-            stats=self.stats, on_finished=self._release, keep_token_times=self.settings.keep_token_times,
+            plan=plan,
+            record=record,
+            encoder=encoder,
+            conn=conn,
+            scheduler=self._scheduler,
+            stats=self.stats,
+            on_finished=self._release,
+            keep_token_times=self.settings.keep_token_times,
         )
         conn.responder = stream
         self._admit(conn, stream, now)
 
-    def _choose_fault(self, requested: FaultSpec | None, rng: random.Random,
-                      request_id: str) -> FaultSpec | None:
+    def _accept(
+        self,
+        request: Request,
+        record: LedgerRecord,
+        seq: int,
+        request_id: str,
+        id_header: list[tuple[str, str]],
+    ) -> tuple[CompletionRequest, StreamPlan]:
+        """Validate and plan a completion; raise ApiError for anything OpenAI would reject."""
+        self._check_auth(request)
+        ctype = request.headers.get("content-type", "application/json")
+        if not ctype.startswith("application/json"):
+            raise ApiError(400, f"Unsupported content type {ctype!r}; send application/json")
+        parsed = parse_request(record.endpoint, request.body)  # type: ignore[arg-type]
+        record.model = parsed.model
+        record.stream = parsed.stream
+        if parsed.model not in self.models:
+            raise self._unknown_model(parsed.model)
+        overrides = parse_overrides(parsed.mock, request.headers)
+        rng = random.Random(
+            f"{self.settings.seed if overrides.seed is None else overrides.seed}:{seq}"
+        )
+        fault = self._choose_fault(overrides.fault, rng, request_id)
+        if fault is not None and fault.kind == "status":
+            record.fault = "status"
+            record.finish_reason = "fault"
+            retry_after = (
+                fault.retry_after if fault.retry_after is not None else self.settings.retry_after_s
+            )
+            raise status_error(fault.status, retry_after)
+        plan = self._plan(parsed, overrides, fault, rng, id_header)
+        return parsed, plan
+
+    def _choose_fault(
+        self, requested: FaultSpec | None, rng: random.Random, request_id: str
+    ) -> FaultSpec | None:
         s = self.settings
         if requested is not None:
             if requested.times is not None:
@@ -260,8 +293,14 @@ class MockServer:
             return FaultSpec(kind=kind, at=rng.randint(1, max(1, s.tokens // s.tokens_per_chunk)))
         return None
 
-    def _plan(self, req: CompletionRequest, ov: MockOverrides, fault: FaultSpec | None,
-              rng: random.Random, id_header: list[tuple[str, str]]) -> StreamPlan:
+    def _plan(
+        self,
+        req: CompletionRequest,
+        ov: MockOverrides,
+        fault: FaultSpec | None,
+        rng: random.Random,
+        id_header: list[tuple[str, str]],
+    ) -> StreamPlan:
         s = self.settings
         tokens = ov.tokens if ov.tokens is not None else s.tokens
         mode = s.length_mode if ov.tokens is None else "fixed"
@@ -271,19 +310,22 @@ class MockServer:
         text_mode = ov.text_mode or s.text_mode
         words = self.vocabulary.draw(rng, n_tokens, text_mode, req.prompt_text)
         per_chunk = ov.tokens_per_chunk or s.tokens_per_chunk
-        groups = [words[i:i + per_chunk] for i in range(0, len(words), per_chunk)]
+        groups = [words[i : i + per_chunk] for i in range(0, len(words), per_chunk)]
         vocab = self.vocabulary
-        chunks = [vocab.encoded(g[0]) if len(g) == 1 else vocab.encoded("".join(g))
-                  for g in groups]
+        chunks = [vocab.encoded(g[0]) if len(g) == 1 else vocab.encoded("".join(g)) for g in groups]
         prompt_tokens = estimate_prompt_tokens(req.prompt_text)
         gaps = draw_gaps_ns(
-            rng, len(chunks) - 1,
+            rng,
+            len(chunks) - 1,
             mean_ms=(ov.itl_ms if ov.itl_ms is not None else s.itl_ms) * per_chunk,
             distribution=ov.itl_distribution or s.itl_distribution,
             jitter_ms=ov.itl_jitter_ms if ov.itl_jitter_ms is not None else s.itl_jitter_ms,
         )
-        first = ttft_ns(ov.ttft_ms if ov.ttft_ms is not None else s.ttft_ms,
-                        s.prefill_ms_per_token, prompt_tokens)
+        first = ttft_ns(
+            ov.ttft_ms if ov.ttft_ms is not None else s.ttft_ms,
+            s.prefill_ms_per_token,
+            prompt_tokens,
+        )
         if fault is not None and fault.at > len(chunks):
             fault = fault.model_copy(update={"at": len(chunks)})
         return StreamPlan(
@@ -318,9 +360,13 @@ class MockServer:
             rec.finish_reason = "rejected"
             rec.completed_ns = now
             self.ledger.finished(rec)
-            self._reply_error(conn, rate_limited(s.retry_after_s, s.max_concurrent,
-                                                 "Too many concurrent requests (mock_llm)"),
-                              stream.plan.headers)
+            self._reply_error(
+                conn,
+                rate_limited(
+                    s.retry_after_s, s.max_concurrent, "Too many concurrent requests (mock_llm)"
+                ),
+                stream.plan.headers,
+            )
             return
         self._queue.append(stream)
         self.stats.queued += 1

@@ -36,12 +36,10 @@ class MockStats:
         self.lateness_max_ns = 0
 
     def observe_lateness(self, late_ns: int) -> None:
-        if late_ns < 0:
-            late_ns = 0
+        late_ns = max(late_ns, 0)
         self.lateness_counts[bisect.bisect_left(LATENESS_BOUNDS_NS, late_ns)] += 1
         self.lateness_sum_ns += late_ns
-        if late_ns > self.lateness_max_ns:
-            self.lateness_max_ns = late_ns
+        self.lateness_max_ns = max(self.lateness_max_ns, late_ns)
 
     def lateness_quantile_ns(self, q: float) -> int | None:
         """Upper bucket bound holding quantile ``q`` (conservative: never under-reports)."""
@@ -53,7 +51,9 @@ class MockStats:
         for i, count in enumerate(self.lateness_counts):
             seen += count
             if seen >= rank:
-                return LATENESS_BOUNDS_NS[i] if i < len(LATENESS_BOUNDS_NS) else self.lateness_max_ns
+                return (
+                    LATENESS_BOUNDS_NS[i] if i < len(LATENESS_BOUNDS_NS) else self.lateness_max_ns
+                )
         return self.lateness_max_ns
 
     def snapshot(self) -> dict[str, object]:
@@ -86,19 +86,26 @@ class _StatsCollector(Collector):
         for status, count in sorted(s.responses_by_status.items()):
             responses.add_metric([str(status)], count)
         yield responses
-        yield CounterMetricFamily("mock_llm_tokens_generated", "Tokens generated",
-                                  value=s.tokens_generated)
-        yield CounterMetricFamily("mock_llm_tokens_written", "Tokens written to a socket",
-                                  value=s.tokens_written)
-        yield CounterMetricFamily("mock_llm_tokens_after_disconnect",
-                                  "Tokens generated after the client disconnected",
-                                  value=s.tokens_after_disconnect)
-        yield CounterMetricFamily("mock_llm_disconnects", "Clients gone mid-response",
-                                  value=s.disconnects)
-        yield GaugeMetricFamily("mock_llm_active_streams", "Streams generating",
-                                value=s.active_streams)
-        yield GaugeMetricFamily("mock_llm_queued_requests", "Requests waiting for a slot",
-                                value=s.queued)
+        yield CounterMetricFamily(
+            "mock_llm_tokens_generated", "Tokens generated", value=s.tokens_generated
+        )
+        yield CounterMetricFamily(
+            "mock_llm_tokens_written", "Tokens written to a socket", value=s.tokens_written
+        )
+        yield CounterMetricFamily(
+            "mock_llm_tokens_after_disconnect",
+            "Tokens generated after the client disconnected",
+            value=s.tokens_after_disconnect,
+        )
+        yield CounterMetricFamily(
+            "mock_llm_disconnects", "Clients gone mid-response", value=s.disconnects
+        )
+        yield GaugeMetricFamily(
+            "mock_llm_active_streams", "Streams generating", value=s.active_streams
+        )
+        yield GaugeMetricFamily(
+            "mock_llm_queued_requests", "Requests waiting for a slot", value=s.queued
+        )
         cumulative = 0
         buckets: list[tuple[str, float]] = []
         for bound, count in zip((*LATENESS_BOUNDS_NS, None), s.lateness_counts, strict=True):

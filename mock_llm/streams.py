@@ -103,9 +103,7 @@ class TokenStream:
         rec.disconnected = True
         rec.disconnect_ns = now_ns
         self._stats.disconnects += 1
-        if self.admitted and self.plan.abort_on_disconnect:
-            self._finish("client_disconnected", now_ns)
-        elif not self.admitted:
+        if (self.admitted and self.plan.abort_on_disconnect) or not self.admitted:
             self._finish("client_disconnected", now_ns)
 
     # scheduler callbacks
@@ -116,7 +114,12 @@ class TokenStream:
         i = self._next
         plan = self.plan
         fault = plan.fault
-        if fault is not None and i == fault.at - 1 and not self._gone and self._inject(fault, now_ns):
+        if (
+            fault is not None
+            and i == fault.at - 1
+            and not self._gone
+            and self._inject(fault, now_ns)
+        ):
             return
         n = plan.chunk_tokens[i]
         self._generated(n, deadline_ns, now_ns)
@@ -132,9 +135,7 @@ class TokenStream:
                 self._conn.write_event(payload)
             self._written(n, now_ns)
         if last:
-            self._finish(
-                "client_disconnected" if self._gone else self._completed_reason(), now_ns
-            )
+            self._finish("client_disconnected" if self._gone else self._completed_reason(), now_ns)
             return
         self._next = i + 1
         self._scheduler.call_at(self._deadlines[i + 1], self._due)
@@ -156,9 +157,9 @@ class TokenStream:
         enc = self._encoder
         body = full_response(
             endpoint=enc.endpoint,
-            completion_id=str(enc._head["id"]),  # noqa: SLF001 - same module family
-            created=int(enc._head["created"]),  # noqa: SLF001
-            model=str(enc._head["model"]),  # noqa: SLF001
+            completion_id=str(enc._head["id"]),
+            created=int(enc._head["created"]),
+            model=str(enc._head["model"]),
             text=plan.text,
             finish_reason=plan.finish_reason,
             usage=Usage(plan.prompt_tokens, total),
@@ -192,8 +193,7 @@ class TokenStream:
             self._stats.tokens_after_disconnect += n
         late = now_ns - deadline_ns
         self._stats.observe_lateness(late)
-        if late > rec.max_lateness_ns:
-            rec.max_lateness_ns = late
+        rec.max_lateness_ns = max(rec.max_lateness_ns, late)
 
     def _written(self, n: int, now_ns: int) -> None:
         rec = self.record
@@ -206,8 +206,10 @@ class TokenStream:
         """Apply a mid-stream fault due now; True when the stream ended."""
         if fault.kind == "error_event":
             error = ApiError(
-                500, f"mock_llm: injected error before chunk {fault.at}",
-                type="server_error", code="injected_fault",
+                500,
+                f"mock_llm: injected error before chunk {fault.at}",
+                type="server_error",
+                code="injected_fault",
             )
             self._conn.end_stream(error.event())
             self._finish("fault", now_ns)

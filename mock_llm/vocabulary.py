@@ -12,12 +12,61 @@ import re
 
 WORDS: tuple[str, ...] = tuple(
     " " + w
-    for w in (
-        "the stream of tokens flows from model to user through an endpoint that must"
-        " never block its event loop nor buffer a reply nor forget to close what it"
-        " opened when the reader leaves early so every byte is measured at the socket"
-        " latency throughput budget queue batch decode prefill cache proxy gateway"
-    ).split()
+    for w in [
+        "the",
+        "stream",
+        "of",
+        "tokens",
+        "flows",
+        "from",
+        "model",
+        "to",
+        "user",
+        "through",
+        "an",
+        "endpoint",
+        "that",
+        "must",
+        "never",
+        "block",
+        "its",
+        "event",
+        "loop",
+        "nor",
+        "buffer",
+        "a",
+        "reply",
+        "nor",
+        "forget",
+        "to",
+        "close",
+        "what",
+        "it",
+        "opened",
+        "when",
+        "the",
+        "reader",
+        "leaves",
+        "early",
+        "so",
+        "every",
+        "byte",
+        "is",
+        "measured",
+        "at",
+        "the",
+        "socket",
+        "latency",
+        "throughput",
+        "budget",
+        "queue",
+        "batch",
+        "decode",
+        "prefill",
+        "cache",
+        "proxy",
+        "gateway",
+    ]
 )
 
 # Tokens that break naive SSE framing, JSON escaping or byte-level splitting.
@@ -69,10 +118,14 @@ class Vocabulary:
         if mode == "echo":
             words = _ECHO_SPLIT.findall(prompt) or [" echo"]
             # Repeats start with a space so cycling never glues two words together.
-            return [words[i] if i < len(words) else " " + words[i % len(words)].lstrip()
-                    for i in range(count)]
+            return [
+                words[i] if i < len(words) else " " + words[i % len(words)].lstrip()
+                for i in range(count)
+            ]
         if mode == "hard":
             pool = WORDS + HARD
-            return [HARD[i // 2] if i % 2 and i // 2 < len(HARD) else rng.choice(pool)
-                    for i in range(count)]
+            return [
+                HARD[i // 2] if i % 2 and i // 2 < len(HARD) else rng.choice(pool)
+                for i in range(count)
+            ]
         return [rng.choice(WORDS) for _ in range(count)]

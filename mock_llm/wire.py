@@ -61,10 +61,10 @@ class ChunkEncoder:
         usage_null = b',"usage":null' if include_usage else b""
         head = _dumps(self._head)[:-1]  # drop the closing brace, choices follow
         if endpoint == "chat":
-            self._prefix = b'data: ' + head + b',"choices":[{"index":0,"delta":{"content":'
+            self._prefix = b"data: " + head + b',"choices":[{"index":0,"delta":{"content":'
             self._suffix = b'},"logprobs":null,"finish_reason":null}]' + usage_null + b"}\n\n"
         else:
-            self._prefix = b'data: ' + head + b',"choices":[{"text":'
+            self._prefix = b"data: " + head + b',"choices":[{"text":'
             self._suffix = (
                 b',"index":0,"logprobs":null,"finish_reason":null}]' + usage_null + b"}\n\n"
             )
@@ -80,9 +80,7 @@ class ChunkEncoder:
         if self.endpoint != "chat":
             return b""
         delta = {"role": "assistant", "content": "", "refusal": None}
-        return self._event(
-            [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}]
-        )
+        return self._event([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}])
 
     def content(self, encoded_text: bytes) -> bytes:
         """A content chunk; ``encoded_text`` is the JSON string literal of the text."""
@@ -91,7 +89,10 @@ class ChunkEncoder:
     def finish(self, reason: str) -> bytes:
         if self.endpoint == "chat":
             choice: dict[str, Any] = {
-                "index": 0, "delta": {}, "logprobs": None, "finish_reason": reason
+                "index": 0,
+                "delta": {},
+                "logprobs": None,
+                "finish_reason": reason,
             }
         else:
             choice = {"text": "", "index": 0, "logprobs": None, "finish_reason": reason}
@@ -102,7 +103,8 @@ class ChunkEncoder:
         return self._event([], usage.as_dict())
 
     def malformed(self) -> bytes:
-        return b'data: {"id": "' + self._head["id"].encode() + b'", "choices": [{"delta": \n\n'
+        completion_id = str(self._head["id"]).encode()
+        return b'data: {"id": "' + completion_id + b'", "choices": [{"delta": \n\n'
 
 
 def full_response(
@@ -192,7 +194,15 @@ def status_error(status: int, retry_after_s: int = 1) -> ApiError:
     if status == 400:
         return ApiError(400, "Injected invalid request (mock_llm)", code="injected_fault")
     if status == 503:
-        return ApiError(503, "The engine is currently overloaded (mock_llm)", type="server_error",
-                        code="service_unavailable")
-    return ApiError(status, "The server had an error while processing your request (mock_llm)",
-                    type="server_error", code="injected_fault")
+        return ApiError(
+            503,
+            "The engine is currently overloaded (mock_llm)",
+            type="server_error",
+            code="service_unavailable",
+        )
+    return ApiError(
+        status,
+        "The server had an error while processing your request (mock_llm)",
+        type="server_error",
+        code="injected_fault",
+    )

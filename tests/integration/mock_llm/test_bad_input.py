@@ -22,21 +22,32 @@ GOOD = {"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}]}
         (b'{"model": 5, "messages": []}', "model"),
         (b'{"model": "mock-gpt", "messages": "hello"}', "messages"),
         (b'{"model": "mock-gpt", "messages": [{"content": "x"}]}', "messages[0]"),
-        (b'{"model": "mock-gpt", "messages": [{"role": "user", "content": 5}]}',
-         "messages[0].content"),
-        (b'{"model": "mock-gpt", "messages": [{"role": "u", "content": "x"}], "stream": "yes"}',
-         "stream"),
-        (b'{"model": "mock-gpt", "messages": [{"role": "u", "content": "x"}], "max_tokens": -1}',
-         "max_tokens"),
-        (b'{"model": "mock-gpt", "messages": [{"role": "u", "content": "x"}], "mock": {"x": 1}}',
-         "mock"),
+        (
+            b'{"model": "mock-gpt", "messages": [{"role": "user", "content": 5}]}',
+            "messages[0].content",
+        ),
+        (
+            b'{"model": "mock-gpt", "messages": [{"role": "u", "content": "x"}], "stream": "yes"}',
+            "stream",
+        ),
+        (
+            b'{"model": "mock-gpt", "messages": [{"role": "u", "content": "x"}], "max_tokens": -1}',
+            "max_tokens",
+        ),
+        (
+            b'{"model": "mock-gpt", "messages": [{"role": "u", "content": "x"}], "mock": {"x": 1}}',
+            "mock",
+        ),
         (b'{"model": "mock-gpt", "messages": [{"role": "u", "content": "x"}], "mock": 3}', "mock"),
         (b"\xff\xfe", None),
     ],
 )
 def test_invalid_bodies_get_400(shared_mock: ServerProcess, body: bytes, param: str | None) -> None:
-    r = httpx.post(f"{shared_mock.url}/v1/chat/completions", content=body,
-                   headers={"content-type": "application/json"})
+    r = httpx.post(
+        f"{shared_mock.url}/v1/chat/completions",
+        content=body,
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 400
     error = r.json()["error"]
     assert error["type"] == "invalid_request_error"
@@ -52,12 +63,22 @@ def test_unknown_route_and_method(shared_mock: ServerProcess) -> None:
 
 
 def test_wrong_content_type_and_oversized_body(shared_mock: ServerProcess) -> None:
-    r = httpx.post(f"{shared_mock.url}/v1/chat/completions", content=b"a=b",
-                   headers={"content-type": "application/x-www-form-urlencoded"})
+    r = httpx.post(
+        f"{shared_mock.url}/v1/chat/completions",
+        content=b"a=b",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 400
-    big = b'{"model": "mock-gpt", "messages": [{"role": "u", "content": "' + b"x" * 2_000_000 + b'"}]}'
-    r = httpx.post(f"{shared_mock.url}/v1/chat/completions", content=big,
-                   headers={"content-type": "application/json"})
+    big = (
+        b'{"model": "mock-gpt", "messages": [{"role": "u", "content": "'
+        + b"x" * 2_000_000
+        + b'"}]}'
+    )
+    r = httpx.post(
+        f"{shared_mock.url}/v1/chat/completions",
+        content=big,
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "body_too_large"
 
@@ -95,8 +116,9 @@ def test_abandoned_connections_are_not_leaked(start_mock) -> None:  # type: igno
         with socket.create_connection((host, int(port))) as s:
             s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\ncontent-length: 100\r\n\r\n{")
     for _ in range(20):
-        with httpx.stream("POST", f"{mock.url}/v1/chat/completions",
-                          json={**GOOD, "stream": True}) as r:
+        with httpx.stream(
+            "POST", f"{mock.url}/v1/chat/completions", json={**GOOD, "stream": True}
+        ) as r:
             next(r.iter_raw())
     import time
 

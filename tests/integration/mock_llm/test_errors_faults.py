@@ -23,7 +23,9 @@ def client_for(mock: ServerProcess, **kw: object) -> openai.OpenAI:
 def stream_with_fault(mock: ServerProcess, fault: dict[str, object], **kw: object) -> list[str]:
     with client_for(mock) as client:
         stream = client.chat.completions.create(
-            model="mock-gpt", messages=MESSAGES, stream=True,
+            model="mock-gpt",
+            messages=MESSAGES,
+            stream=True,
             extra_body={"mock": {"fault": fault, "tokens": 6, **kw}},
         )
         return [c.choices[0].delta.content or "" for c in stream if c.choices]
@@ -67,8 +69,11 @@ async def test_status_faults_map_to_sdk_classes(
 def test_429_carries_retry_after_and_ratelimit_headers(shared_mock: ServerProcess) -> None:
     r = httpx.post(
         f"{shared_mock.url}/v1/chat/completions",
-        json={"model": "mock-gpt", "messages": MESSAGES,
-              "mock": {"fault": {"kind": "status", "status": 429, "retry_after": 3}}},
+        json={
+            "model": "mock-gpt",
+            "messages": MESSAGES,
+            "mock": {"fault": {"kind": "status", "status": 429, "retry_after": 3}},
+        },
     )
     assert r.status_code == 429
     assert r.headers["retry-after"] == "3"
@@ -84,7 +89,9 @@ def test_sdk_retry_honours_retry_after(shared_mock: ServerProcess) -> None:
     with client_for(shared_mock, max_retries=2) as client:
         start = time.monotonic()
         result = client.chat.completions.create(
-            model="mock-gpt", messages=MESSAGES, extra_body={"mock": {"fault": fault}},
+            model="mock-gpt",
+            messages=MESSAGES,
+            extra_body={"mock": {"fault": fault}},
             extra_headers={"x-request-id": rid},
         )
         elapsed = time.monotonic() - start
@@ -110,13 +117,14 @@ def test_error_event_mid_stream(shared_mock: ServerProcess) -> None:
 @pytest.mark.parametrize("mode", ["close", "reset"])
 def test_drop_mid_stream(shared_mock: ServerProcess, mode: str) -> None:
     got: list[str] = []
-    with pytest.raises(openai.APIConnectionError):  # noqa: PT012 - partial output is the point
-        with client_for(shared_mock) as client:
-            stream = client.chat.completions.create(
-                model="mock-gpt", messages=MESSAGES, stream=True,
-                extra_body={"mock": {"fault": {"kind": "drop", "at": 3, "mode": mode}}},
-            )
-            got.extend(c.choices[0].delta.content or "" for c in stream if c.choices)
+    with client_for(shared_mock) as client, pytest.raises(openai.APIConnectionError):  # noqa: PT012
+        stream = client.chat.completions.create(
+            model="mock-gpt",
+            messages=MESSAGES,
+            stream=True,
+            extra_body={"mock": {"fault": {"kind": "drop", "at": 3, "mode": mode}}},
+        )
+        got.extend(c.choices[0].delta.content or "" for c in stream if c.choices)
     assert len([t for t in got if t]) == 2
 
 
@@ -135,8 +143,12 @@ def test_malformed_chunk_breaks_json(shared_mock: ServerProcess) -> None:
 def test_missing_done(shared_mock: ServerProcess) -> None:
     body = httpx.post(
         f"{shared_mock.url}/v1/chat/completions",
-        json={"model": "mock-gpt", "messages": MESSAGES, "stream": True,
-              "mock": {"fault": {"kind": "no_done"}, "tokens": 2}},
+        json={
+            "model": "mock-gpt",
+            "messages": MESSAGES,
+            "stream": True,
+            "mock": {"fault": {"kind": "no_done"}, "tokens": 2},
+        },
     ).text
     assert "[DONE]" not in body
     assert '"finish_reason":"stop"' in body
@@ -146,11 +158,22 @@ def test_seeded_fault_rate(start_mock) -> None:  # type: ignore[no-untyped-def]
     """``--fault-rate 0.5`` faults about half the requests, the same ones for the same seed."""
 
     def outcomes() -> list[int]:
-        mock = start_mock("--fault-rate", "0.5", "--fault-kinds", "status", "--tokens", "2",
-                          "--ttft-ms", "0", "--itl-ms", "0")
+        mock = start_mock(
+            "--fault-rate",
+            "0.5",
+            "--fault-kinds",
+            "status",
+            "--tokens",
+            "2",
+            "--ttft-ms",
+            "0",
+            "--itl-ms",
+            "0",
+        )
         return [
-            httpx.post(f"{mock.url}/v1/chat/completions",
-                       json={"model": "mock-gpt", "messages": MESSAGES}).status_code
+            httpx.post(
+                f"{mock.url}/v1/chat/completions", json={"model": "mock-gpt", "messages": MESSAGES}
+            ).status_code
             for _ in range(40)
         ]
 
@@ -164,13 +187,26 @@ def test_max_concurrent(start_mock, when_full: str) -> None:  # type: ignore[no-
     """Over the limit: a queued request's wait counts in its TTFT, or it gets 429 at once."""
     import concurrent.futures
 
-    mock = start_mock("--max-concurrent", "1", "--when-full", when_full,
-                      "--ttft-ms", "300", "--itl-ms", "0", "--tokens", "1")
+    mock = start_mock(
+        "--max-concurrent",
+        "1",
+        "--when-full",
+        when_full,
+        "--ttft-ms",
+        "300",
+        "--itl-ms",
+        "0",
+        "--tokens",
+        "1",
+    )
 
     def call() -> tuple[int, float]:
         start = time.monotonic()
-        r = httpx.post(f"{mock.url}/v1/chat/completions",
-                       json={"model": "mock-gpt", "messages": MESSAGES}, timeout=10)
+        r = httpx.post(
+            f"{mock.url}/v1/chat/completions",
+            json={"model": "mock-gpt", "messages": MESSAGES},
+            timeout=10,
+        )
         return r.status_code, time.monotonic() - start
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:

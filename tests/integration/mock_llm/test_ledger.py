@@ -16,10 +16,14 @@ from loadtests.processes import ServerProcess
 def stream_then_close(url: str, request_id: str, after_tokens: int, tokens: int) -> int:
     """Raw-socket client: read ``after_tokens`` content events, close; return close time (ns)."""
     host, port = url.removeprefix("http://").split(":")
-    body = json.dumps({
-        "model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}], "stream": True,
-        "mock": {"tokens": tokens, "itl_ms": 20, "ttft_ms": 10},
-    }).encode()
+    body = json.dumps(
+        {
+            "model": "mock-gpt",
+            "messages": [{"role": "user", "content": "hi"}],
+            "stream": True,
+            "mock": {"tokens": tokens, "itl_ms": 20, "ttft_ms": 10},
+        }
+    ).encode()
     head = (
         f"POST /v1/chat/completions HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n"
         f"x-request-id: {request_id}\r\ncontent-length: {len(body)}\r\n\r\n"
@@ -71,8 +75,12 @@ def test_completed_record_fields(shared_mock: ServerProcess) -> None:
     rid = f"ok-{uuid.uuid4().hex}"
     httpx.post(
         f"{shared_mock.url}/v1/chat/completions",
-        json={"model": "mock-gpt", "messages": [{"role": "user", "content": "x"}],
-              "stream": True, "mock": {"tokens": 4}},
+        json={
+            "model": "mock-gpt",
+            "messages": [{"role": "user", "content": "x"}],
+            "stream": True,
+            "mock": {"tokens": 4},
+        },
         headers={"x-request-id": rid},
     ).raise_for_status()
     rec = ledger(shared_mock.url, rid)
@@ -90,13 +98,16 @@ def test_completed_record_fields(shared_mock: ServerProcess) -> None:
 def test_ledger_filter_limit_reset_and_metrics(start_mock) -> None:  # type: ignore[no-untyped-def]
     mock = start_mock("--ttft-ms", "0", "--itl-ms", "0", "--tokens", "3")
     for i in range(3):
-        httpx.post(f"{mock.url}/v1/chat/completions",
-                   json={"model": "mock-gpt", "messages": [{"role": "user", "content": "x"}]},
-                   headers={"x-request-id": f"r{i}"})
+        httpx.post(
+            f"{mock.url}/v1/chat/completions",
+            json={"model": "mock-gpt", "messages": [{"role": "user", "content": "x"}]},
+            headers={"x-request-id": f"r{i}"},
+        )
     assert len(httpx.get(f"{mock.url}/mock/requests").json()["requests"]) == 3
-    assert [r["id"] for r in
-            httpx.get(f"{mock.url}/mock/requests", params={"limit": 2}).json()["requests"]] == [
-        "r1", "r2"]
+    assert [
+        r["id"]
+        for r in httpx.get(f"{mock.url}/mock/requests", params={"limit": 2}).json()["requests"]
+    ] == ["r1", "r2"]
     metrics = httpx.get(f"{mock.url}/metrics").text
     assert "mock_llm_tokens_generated_total 9.0" in metrics
     assert "mock_llm_token_lateness_seconds_bucket" in metrics
@@ -107,9 +118,11 @@ def test_ledger_filter_limit_reset_and_metrics(start_mock) -> None:  # type: ign
 def test_ledger_jsonl(start_mock, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "ledger.jsonl"
     mock = start_mock("--ledger-jsonl", str(path), "--ttft-ms", "0", "--itl-ms", "0")
-    httpx.post(f"{mock.url}/v1/chat/completions",
-               json={"model": "mock-gpt", "messages": [{"role": "user", "content": "x"}]},
-               headers={"x-request-id": "jsonl-1"})
+    httpx.post(
+        f"{mock.url}/v1/chat/completions",
+        json={"model": "mock-gpt", "messages": [{"role": "user", "content": "x"}]},
+        headers={"x-request-id": "jsonl-1"},
+    )
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert [r["id"] for r in lines] == ["jsonl-1"]
     assert lines[0]["finish_reason"] == "completed"

@@ -54,7 +54,10 @@ async def test_chat_stream_async_and_max_tokens(shared_mock: ServerProcess) -> N
     """max_tokens caps the output and the finish reason says ``length``."""
     async with async_client(shared_mock) as client:
         stream = await client.chat.completions.create(
-            model="mock-gpt", messages=MESSAGES, stream=True, max_completion_tokens=3,
+            model="mock-gpt",
+            messages=MESSAGES,
+            stream=True,
+            max_completion_tokens=3,
             extra_body={"mock": {"tokens": 50}},
         )
         chunks = [c async for c in stream]
@@ -68,10 +71,16 @@ async def test_chat_stream_async_and_max_tokens(shared_mock: ServerProcess) -> N
 async def test_legacy_completions(shared_mock: ServerProcess, stream: bool) -> None:
     async with async_client(shared_mock) as client:
         if stream:
-            chunks = [c async for c in await client.completions.create(
-                model="mock-gpt", prompt="hi", stream=True, max_tokens=4,
-                stream_options={"include_usage": True},
-            )]
+            chunks = [
+                c
+                async for c in await client.completions.create(
+                    model="mock-gpt",
+                    prompt="hi",
+                    stream=True,
+                    max_tokens=4,
+                    stream_options={"include_usage": True},
+                )
+            ]
             assert chunks[-1].choices == []
             assert chunks[-1].usage is not None
             assert chunks[-1].usage.completion_tokens == 4
@@ -127,7 +136,9 @@ def test_hard_tokens_survive_the_sdk(shared_mock: ServerProcess) -> None:
         tokens = [
             c.choices[0].delta.content
             for c in client.chat.completions.create(
-                model="mock-gpt", messages=MESSAGES, stream=True,
+                model="mock-gpt",
+                messages=MESSAGES,
+                stream=True,
                 extra_body={"mock": {"text_mode": "hard", "tokens": 40, "itl_ms": 0}},
             )
             if c.choices and c.choices[0].delta.content
@@ -142,7 +153,8 @@ def test_echo_mode_and_tokens_per_chunk(shared_mock: ServerProcess) -> None:
         chunks = [
             c.choices[0].delta.content
             for c in client.chat.completions.create(
-                model="mock-gpt", messages=[{"role": "user", "content": "alpha beta gamma"}],
+                model="mock-gpt",
+                messages=[{"role": "user", "content": "alpha beta gamma"}],
                 stream=True,
                 extra_body={"mock": {"text_mode": "echo", "tokens": 6, "tokens_per_chunk": 2}},
             )
@@ -154,7 +166,8 @@ def test_echo_mode_and_tokens_per_chunk(shared_mock: ServerProcess) -> None:
 def test_request_id_echoed_and_headers_override(shared_mock: ServerProcess) -> None:
     rid = f"t-{uuid.uuid4().hex}"
     with httpx.stream(
-        "POST", f"{shared_mock.url}/v1/chat/completions",
+        "POST",
+        f"{shared_mock.url}/v1/chat/completions",
         json={"model": "mock-gpt", "messages": MESSAGES, "stream": True},
         headers={"x-request-id": rid, "x-mock-tokens": "3", "x-mock-ttft-ms": "0"},
     ) as response:

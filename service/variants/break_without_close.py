@@ -1,0 +1,54 @@
+"""break_without_close: the response closes the generator, the generator never closes the stream.
+
+Half of the reference: :class:`ClosingStreamingResponse` does ``aclose()`` the
+body generator on every exit path, but the generator reads the upstream with a
+bare ``async for`` and no ``async with``. ``aclose()`` throws GeneratorExit at
+``yield``, which breaks out of the ``async for``: the generator stops reading,
+and nothing closes the upstream stream (it is only collected by the GC, much
+later). The same happens to any ``break`` out of the loop.
+Symptom: the upstream keeps generating to the end for a client that stopped
+reading and left; connections to the upstream pile up.
+The number: mode 2 (client stops reading, then closes): every remaining token
+is generated after the client left (tests/integration/test_service_disconnect.py).
+Fix: ``async with stream:`` around the loop (the reference), or
+``try: ... finally: await stream.close()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from service.chat_request import ChatRequest
+from service.context import STREAM_HEADERS, StreamContext
+from service.responses import ClosingStreamingResponse
+from service.sse import DONE_EVENT, SSE_MEDIA_TYPE, token_event
+from service.upstream import chunk_text
+
+
+async def stream_chat(request: Request, chat: ChatRequest, ctx: StreamContext) -> Response:
+    call = ctx.call_for(request, chat)
+
+    async def events() -> AsyncIterator[bytes]:
+        stream = await ctx.async_client.chat.completions.create(
+            model=call.model,
+            messages=call.messages,
+            max_tokens=call.max_tokens,
+            stream=True,
+            stream_options={"include_usage": True},
+            extra_headers=call.headers,
+        )
+        # The mistake: no ``async with stream``. Leaving this loop early (a
+        # ``break``, or GeneratorExit at the ``yield``) leaves the stream open.
+        async for chunk in stream:
+            text = chunk_text(chunk)
+            if text is not None:
+                ctx.metrics.tokens_relayed.inc()
+                yield token_event(text)
+        yield DONE_EVENT
+
+    return ClosingStreamingResponse(
+        events(), headers=STREAM_HEADERS, media_type=SSE_MEDIA_TYPE, metrics=ctx.metrics
+    )

@@ -1,0 +1,191 @@
+"""reference: the streaming endpoint done right; every other variant is a diff from it.
+
+- AsyncOpenAI, warmed up at startup; the upstream stream is held in
+  ``async with`` inside the body generator, and the response
+  (:class:`ClosingStreamingResponse`) ``aclose()``s that generator in a shielded
+  ``finally``. Together they close the upstream on every exit path: normal end,
+  client gone while we await the upstream, client gone while ``send()`` is
+  blocked, upstream error, timeout, server shutdown.
+- The first token is pulled before the response is built, so an upstream
+  failure before it is an HTTP status (429 + Retry-After, 502, 504); a client
+  that leaves during that wait is noticed at once (raced against ``receive``).
+- After the first token, a failure is an SSE error event and the stream ends.
+- The number: <= 1 token generated upstream after any disconnect, upstream
+  connection closed within 100 ms (tests/integration/test_service_disconnect.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+import anyio
+from openai import AsyncStream
+from openai.types.chat import ChatCompletionChunk
+from starlette.requests import Request
+from starlette.responses import Response
+
+from service.chat_request import ChatRequest
+from service.context import STREAM_HEADERS, StreamContext, request_id_of
+from service.errors import (
+    INCOMPLETE,
+    UpstreamFailure,
+    classify_upstream_error,
+    error_response,
+    log_upstream_error,
+)
+from service.metrics import ServiceMetrics
+from service.responses import ClosingStreamingResponse
+from service.sse import DONE_EVENT, SSE_MEDIA_TYPE, token_event
+from service.upstream import UpstreamCall, chunk_finished, chunk_text
+
+
+@dataclass
+class _Opened:
+    """An upstream stream whose first token (or end) has already arrived."""
+
+    stream: AsyncStream[ChatCompletionChunk]
+    first_tokens: list[str]
+    finished: bool  # a chunk carried finish_reason
+    ended: bool  # the upstream stream is exhausted
+
+
+def _failure_of(exc: Exception, ctx: StreamContext, request_id: str) -> UpstreamFailure | None:
+    failure = classify_upstream_error(exc)
+    if failure is not None:
+        log_upstream_error(exc, request_id, failure)
+        ctx.metrics.upstream_errors.labels(type=failure.error_type).inc()
+    return failure
+
+
+async def _open(
+    call: UpstreamCall, ctx: StreamContext, request_id: str
+) -> _Opened | UpstreamFailure:
+    """Start the upstream stream and read up to its first token (or report why not).
+
+    Failures are returned, not raised: this runs inside a task group, which
+    would wrap them in an ExceptionGroup.
+    """
+    metrics = ctx.metrics
+    try:
+        stream = await ctx.async_client.chat.completions.create(
+            model=call.model,
+            messages=call.messages,
+            max_tokens=call.max_tokens,
+            stream=True,
+            stream_options={"include_usage": True},
+            extra_headers=call.headers,
+        )
+    except Exception as exc:
+        failure = _failure_of(exc, ctx, request_id)
+        if failure is None:
+            raise
+        return failure
+    metrics.upstream_streams_opened.inc()
+    tokens: list[str] = []
+    finished = ended = False
+    try:
+        while not tokens and not ended:
+            try:
+                chunk = await stream.__anext__()
+            except StopAsyncIteration:
+                ended = True
+                break
+            text = chunk_text(chunk)
+            if text is not None:
+                tokens.append(text)
+            finished = finished or chunk_finished(chunk)
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await stream.close()
+        metrics.upstream_streams_closed.inc()
+        failure = _failure_of(exc, ctx, request_id) if isinstance(exc, Exception) else None
+        if failure is None:
+            raise
+        return failure
+    return _Opened(stream, tokens, finished, ended)
+
+
+async def _unless_client_leaves(
+    request: Request, opener: Callable[[], Awaitable[_Opened | UpstreamFailure]]
+) -> _Opened | UpstreamFailure | None:
+    """``await opener()``, cancelled (returning ``None``) if the client disconnects first.
+
+    Before the response starts nothing in Starlette listens for the disconnect,
+    so a client that gives up during a long TTFT would otherwise cost a whole
+    upstream generation start.
+    """
+    result: list[_Opened | UpstreamFailure] = []
+    async with anyio.create_task_group() as group:
+
+        async def watch() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            group.cancel_scope.cancel()
+
+        group.start_soon(watch)
+        result.append(await opener())
+        group.cancel_scope.cancel()
+    return result[0] if result else None
+
+
+async def _relay(
+    opened: _Opened, ctx: StreamContext, request_id: str
+) -> AsyncIterator[bytes]:
+    metrics: ServiceMetrics = ctx.metrics
+    stream = opened.stream
+    try:
+        async with stream:
+            for token in opened.first_tokens:
+                metrics.tokens_relayed.inc()
+                yield token_event(token)
+            finished = opened.finished
+            if not opened.ended:
+                try:
+                    while True:
+                        try:
+                            chunk = await stream.__anext__()
+                        except StopAsyncIteration:
+                            break
+                        text = chunk_text(chunk)
+                        if text is not None:
+                            metrics.tokens_relayed.inc()
+                            yield token_event(text)
+                        finished = finished or chunk_finished(chunk)
+                except Exception as exc:
+                    failure = _failure_of(exc, ctx, request_id)
+                    if failure is None:
+                        raise
+                    yield failure.as_event()
+                    return
+            if not finished:
+                metrics.upstream_errors.labels(type=INCOMPLETE.error_type).inc()
+                yield INCOMPLETE.as_event()
+                return
+            yield DONE_EVENT
+    finally:
+        metrics.upstream_streams_closed.inc()
+
+
+async def stream_chat(
+    request: Request,
+    chat: ChatRequest,
+    ctx: StreamContext,
+    *,
+    headers: Mapping[str, str] = STREAM_HEADERS,
+) -> Response:
+    request_id = request_id_of(request)
+    call = ctx.call_for(request, chat)
+    opened = await _unless_client_leaves(request, lambda: _open(call, ctx, request_id))
+    if isinstance(opened, UpstreamFailure):
+        return error_response(opened.as_service_error())
+    if opened is None:
+        ctx.metrics.client_disconnects.inc()
+        # Nobody is there to read it; 204 keeps the (dropped) reply honest.
+        return Response(status_code=204)
+    return ClosingStreamingResponse(
+        _relay(opened, ctx, request_id),
+        headers=headers,
+        media_type=SSE_MEDIA_TYPE,
+        metrics=ctx.metrics,
+    )
