@@ -92,7 +92,7 @@ class UpstreamFailure:
 
 
 _TIMEOUT = UpstreamFailure(504, "upstream_timeout", "The model did not respond in time.")
-_UNREACHABLE = UpstreamFailure(502, "upstream_unavailable", "The model could not be reached.")
+_UNREACHABLE = UpstreamFailure(502, "upstream_unavailable", "The connection to the model failed.")
 _BROKEN = UpstreamFailure(502, "upstream_error", "The model failed while answering.")
 _MALFORMED = UpstreamFailure(502, "upstream_malformed", "The model sent an unreadable reply.")
 _REJECTED = UpstreamFailure(
@@ -110,36 +110,42 @@ def _retry_after(response_headers: object) -> str:
     return DEFAULT_RETRY_AFTER
 
 
+_BAD_REQUEST = UpstreamFailure(
+    400, "upstream_bad_request", "The model rejected this request as invalid."
+)
+_BY_STATUS: dict[int, UpstreamFailure] = {400: _BAD_REQUEST, 408: _TIMEOUT}
+# Order matters: APITimeoutError is an APIConnectionError is an APIError.
+# A bare APIError is an error event inside the stream (no HTTP status of its
+# own); ValueError covers json.JSONDecodeError and pydantic.ValidationError.
+_BY_TYPE: tuple[tuple[type[BaseException], UpstreamFailure], ...] = (
+    (openai.APITimeoutError, _TIMEOUT),
+    (openai.APIConnectionError, _UNREACHABLE),
+    (openai.APIError, _BROKEN),
+    (ValueError, _MALFORMED),
+)
+
+
+def _status_failure(exc: openai.APIStatusError) -> UpstreamFailure:
+    status = exc.status_code
+    if status == 429:
+        return UpstreamFailure(
+            429,
+            "upstream_rate_limited",
+            "The model is rate limited; retry after the given delay.",
+            {"Retry-After": _retry_after(exc.response.headers)},
+        )
+    # Other 4xx mean the service's own request or credentials are wrong: not
+    # something the end client can fix, so a 502 rather than the upstream 4xx.
+    return _BY_STATUS.get(status, _REJECTED if status < 500 else _BROKEN)
+
+
 def classify_upstream_error(exc: BaseException) -> UpstreamFailure | None:
     """Map an SDK or decoding error to what the client is told; ``None``: not upstream's."""
-    if isinstance(exc, openai.APITimeoutError):
-        return _TIMEOUT
-    if isinstance(exc, openai.APIConnectionError):
-        return _UNREACHABLE
     if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        if status == 429:
-            return UpstreamFailure(
-                429,
-                "upstream_rate_limited",
-                "The model is rate limited; retry after the given delay.",
-                {"Retry-After": _retry_after(exc.response.headers)},
-            )
-        if status == 408:
-            return _TIMEOUT
-        if status == 400:
-            return UpstreamFailure(
-                400, "upstream_bad_request", "The model rejected this request as invalid."
-            )
-        if 400 <= status < 500:
-            return _REJECTED
-        return _BROKEN
-    if isinstance(exc, openai.APIError):
-        # An error event inside the stream (no HTTP status of its own).
-        return _BROKEN
-    if isinstance(exc, ValueError):
-        # json.JSONDecodeError and pydantic.ValidationError are ValueErrors.
-        return _MALFORMED
+        return _status_failure(exc)
+    for kind, failure in _BY_TYPE:
+        if isinstance(exc, kind):
+            return failure
     return None
 
 

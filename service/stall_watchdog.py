@@ -128,7 +128,7 @@ class StallWatchdog:
                 open_beat, sample = None, None
             silent_ns = self._clock() - beat
             if silent_ns >= self._threshold_ns:
-                frame = sys._current_frames().get(self._loop_thread_id)  # noqa: SLF001
+                frame = sys._current_frames().get(self._loop_thread_id)
                 sample = (silent_ns, summarize_stack(frame))
                 del frame  # do not keep the loop's frames alive
                 open_beat = beat

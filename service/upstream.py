@@ -106,9 +106,7 @@ _WARM_UP_MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content
 
 
 def _warm_up_response(request: httpx2.Request) -> httpx2.Response:
-    return httpx2.Response(
-        200, headers={"content-type": "text/event-stream"}, content=_WARM_UP_SSE
-    )
+    return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=_WARM_UP_SSE)
 
 
 async def warm_up_async() -> None:

@@ -129,9 +129,7 @@ async def _unless_client_leaves(
     return result[0] if result else None
 
 
-async def _relay(
-    opened: _Opened, ctx: StreamContext, request_id: str
-) -> AsyncIterator[bytes]:
+async def _relay(opened: _Opened, ctx: StreamContext, request_id: str) -> AsyncIterator[bytes]:
     metrics: ServiceMetrics = ctx.metrics
     stream = opened.stream
     try:
