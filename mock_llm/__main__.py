@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import socket
 import sys
@@ -60,6 +61,10 @@ async def _serve(settings: MockSettings) -> None:
 
 def main(argv: Sequence[str] | None = None, prog: str = "mock_llm") -> None:
     settings = parse_settings(sys.argv[1:] if argv is None else argv, prog)
+    # The ledger holds ~100k small containers; default thresholds would scan
+    # them over and over on the token path. Import-time objects are frozen out.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
     uvloop.run(_serve(settings))
 
 

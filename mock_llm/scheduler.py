@@ -34,6 +34,7 @@ class DeadlineScheduler:
         self._seq = 0
         self._timer: asyncio.TimerHandle | None = None
         self._armed_for: int | None = None
+        self._firing = False
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -41,6 +42,8 @@ class DeadlineScheduler:
     def call_at(self, deadline_ns: int, callback: DueCallback) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (deadline_ns, self._seq, callback))
+        if self._firing:
+            return  # _fire re-arms once for the earliest deadline when it is done
         if self._armed_for is None or deadline_ns < self._armed_for:
             self._arm(deadline_ns)
 
@@ -52,15 +55,24 @@ class DeadlineScheduler:
         self._armed_for = deadline_ns
 
     def _fire(self) -> None:
+        """Run what is due now, then yield to the loop (reads, accepts, disconnects).
+
+        Only deadlines due when the fire started are served, so a mock that is
+        behind still polls its sockets between batches instead of starving them.
+        """
         self._timer = None
         self._armed_for = None
         heap = self._heap
         clock = self._clock
-        now = clock()
-        while heap and heap[0][0] <= now + self._early_ns:
-            deadline, _, callback = heapq.heappop(heap)
-            callback(deadline, now)
-            now = clock()
+        pop = heapq.heappop
+        limit = clock() + self._early_ns
+        self._firing = True
+        try:
+            while heap and heap[0][0] <= limit:
+                deadline, _, callback = pop(heap)
+                callback(deadline, clock())
+        finally:
+            self._firing = False
         if heap:
             self._arm(heap[0][0])
 

@@ -310,9 +310,13 @@ class MockServer:
         text_mode = ov.text_mode or s.text_mode
         words = self.vocabulary.draw(rng, n_tokens, text_mode, req.prompt_text)
         per_chunk = ov.tokens_per_chunk or s.tokens_per_chunk
-        groups = [words[i : i + per_chunk] for i in range(0, len(words), per_chunk)]
-        vocab = self.vocabulary
-        chunks = [vocab.encoded(g[0]) if len(g) == 1 else vocab.encoded("".join(g)) for g in groups]
+        if per_chunk == 1:
+            chunks = self.vocabulary.encode_all(words)
+            chunk_tokens = [1] * len(words)
+        else:
+            groups = ["".join(words[i : i + per_chunk]) for i in range(0, len(words), per_chunk)]
+            chunks = self.vocabulary.encode_all(groups)
+            chunk_tokens = [min(per_chunk, len(words) - i) for i in range(0, len(words), per_chunk)]
         prompt_tokens = estimate_prompt_tokens(req.prompt_text)
         gaps = draw_gaps_ns(
             rng,
@@ -330,7 +334,7 @@ class MockServer:
             fault = fault.model_copy(update={"at": len(chunks)})
         return StreamPlan(
             chunks=chunks,
-            chunk_tokens=[len(g) for g in groups],
+            chunk_tokens=chunk_tokens,
             text="".join(words),
             first_ns=first,
             gaps_ns=gaps,

@@ -112,6 +112,11 @@ class Vocabulary:
                 self._encoded[text] = cached
         return cached
 
+    def encode_all(self, texts: list[str]) -> list[bytes]:
+        """JSON literals for many tokens (per request, so keep it a tight loop)."""
+        get = self._encoded.get
+        return [get(t) or self.encoded(t) for t in texts]
+
     @staticmethod
     def draw(rng: random.Random, count: int, mode: str, prompt: str = "") -> list[str]:
         """``count`` tokens; ``hard`` mixes every HARD token in within the first 2x len(HARD)."""
@@ -128,4 +133,4 @@ class Vocabulary:
                 HARD[i // 2] if i % 2 and i // 2 < len(HARD) else rng.choice(pool)
                 for i in range(count)
             ]
-        return [rng.choice(WORDS) for _ in range(count)]
+        return rng.choices(WORDS, k=count)

@@ -61,11 +61,11 @@ class ChunkEncoder:
         usage_null = b',"usage":null' if include_usage else b""
         head = _dumps(self._head)[:-1]  # drop the closing brace, choices follow
         if endpoint == "chat":
-            self._prefix = b"data: " + head + b',"choices":[{"index":0,"delta":{"content":'
-            self._suffix = b'},"logprobs":null,"finish_reason":null}]' + usage_null + b"}\n\n"
+            self.prefix = b"data: " + head + b',"choices":[{"index":0,"delta":{"content":'
+            self.suffix = b'},"logprobs":null,"finish_reason":null}]' + usage_null + b"}\n\n"
         else:
-            self._prefix = b"data: " + head + b',"choices":[{"text":'
-            self._suffix = (
+            self.prefix = b"data: " + head + b',"choices":[{"text":'
+            self.suffix = (
                 b',"index":0,"logprobs":null,"finish_reason":null}]' + usage_null + b"}\n\n"
             )
 
@@ -84,7 +84,7 @@ class ChunkEncoder:
 
     def content(self, encoded_text: bytes) -> bytes:
         """A content chunk; ``encoded_text`` is the JSON string literal of the text."""
-        return self._prefix + encoded_text + self._suffix
+        return self.prefix + encoded_text + self.suffix
 
     def finish(self, reason: str) -> bytes:
         if self.endpoint == "chat":
