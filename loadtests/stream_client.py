@@ -134,7 +134,10 @@ async def stream_request(
     request_bytes = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload
     loop = asyncio.get_running_loop()
     record = RequestRecord(
-        request_id=request_id, scenario=scenario, target=url, intended_ns=intended_ns,
+        request_id=request_id,
+        scenario=scenario,
+        target=url,
+        intended_ns=intended_ns,
         sent_ns=clock(),
     )
     protocol: _Response | None = None
@@ -155,7 +158,7 @@ async def stream_request(
         record.error = f"connection failed: {exc}"
     finally:
         if protocol is not None and not protocol.done.done():
-            protocol._finish(record.error)  # noqa: SLF001 - our own protocol
+            protocol._finish(record.error)  # our own protocol
         if record.closed_ns is None:
             record.closed_ns = clock()
     return record

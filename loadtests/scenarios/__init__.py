@@ -1,0 +1,1 @@
+"""The four scenarios: ttft, blocking, disconnect, buffering. Each returns a ScenarioResult."""
