@@ -54,8 +54,10 @@ def after_leaving(record: dict[str, Any], client_closed_ns: int) -> AfterLeaving
     writes: list[int] = record["token_write_ns"]
     before = sum(1 for t in writes if t <= client_closed_ns)
     after = len(writes) - before + (record["tokens_generated"] - record["tokens_written"])
+    # The mock sees the upstream client leave as a disconnect; a stream relayed
+    # to the end has no disconnect, so its end is when generation completed.
     upstream_end = (
-        record.get("closed_ns") or record.get("disconnect_ns") or record.get("completed_ns")
+        record.get("disconnect_ns") or record.get("closed_ns") or record.get("completed_ns")
     )
     closed_after = None if upstream_end is None else (upstream_end - client_closed_ns) / 1e6
     return AfterLeaving(

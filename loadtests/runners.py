@@ -110,7 +110,8 @@ async def run_closed_loop(
 
     async def worker() -> None:
         for index in counter:
-            records.append(await send(index, None))
+            record = await send(index, None)
+            records.append(record)
 
     workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, total))]
     done, pending = await asyncio.wait(workers, timeout=max_duration_s)
