@@ -121,6 +121,45 @@ def start_server(
     return ServerProcess(url=url, process=proc, log_path=log_path, argv=cmd)
 
 
+def start_servers(
+    argvs: Sequence[Sequence[str]],
+    *,
+    log_paths: Sequence[str | None] | None = None,
+    timeout_s: float = 60.0,
+    env: dict[str, str] | None = None,
+) -> list[ServerProcess]:
+    """Start several servers in parallel (imports overlap); stop all if one fails."""
+    paths = list(log_paths) if log_paths is not None else [None] * len(argvs)
+    procs: list[subprocess.Popen[bytes]] = []
+    full_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
+    for argv, log_path in zip(argvs, paths, strict=True):
+        log_file = open(log_path, "ab") if log_path else None  # noqa: SIM115 - handed to child
+        procs.append(
+            subprocess.Popen(  # noqa: S603 - argv is ours
+                list(argv),
+                stdout=subprocess.PIPE,
+                stderr=log_file if log_file is not None else subprocess.DEVNULL,
+                env=full_env,
+            )
+        )
+        if log_file is not None:
+            log_file.close()
+    servers: list[ServerProcess] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        for proc, argv, log_path in zip(procs, argvs, paths, strict=True):
+            servers.append(
+                ServerProcess(
+                    url=_read_url(proc, deadline), process=proc, log_path=log_path, argv=list(argv)
+                )
+            )
+    except BaseException:
+        for proc in procs:
+            ServerProcess(url="", process=proc).stop()
+        raise
+    return servers
+
+
 @contextlib.contextmanager
 def running_server(argv: Sequence[str], **kwargs: object) -> Iterator[ServerProcess]:
     """Context manager form of :func:`start_server` that always stops the child."""
