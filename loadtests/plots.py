@@ -9,7 +9,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+import matplotlib.pyplot as plt
 
 
 def ttft_per_variant(numbers: Mapping[str, Mapping[str, Any]], out: Path) -> Path | None:

@@ -93,7 +93,7 @@ class _Response(asyncio.Protocol):
     def _finish(self, error: str | None) -> None:
         if self.done.done():
             return
-        self.record.closed_ns = self._clock()
+        self.record.closed_ns = self._clock()  # before close(): when the user left
         if error is not None and self.record.error is None:
             self.record.error = error
         if self.transport is not None:
@@ -117,16 +117,25 @@ async def stream_request(
 
     One connection per request (``connection: close``) so a stream's timings
     never wait behind another's, and a leaving user really closes a socket.
+    ``headers`` are added to ours; one named like a default (``accept-encoding:
+    identity``, ``accept``, ``content-type``, ``connection``) replaces it.
     """
     target = Target.parse(url)
     payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+    # A caller's header replaces our default of the same name rather than
+    # following it: servers read only the first of a repeated header (nginx
+    # 1.22 takes the first Accept-Encoding, so a gzip request needs this).
+    overridden = {k.lower() for k in headers or {}}
+    defaults = (
+        ("content-type", "application/json"),
+        ("accept", "text/event-stream"),
+        ("accept-encoding", "identity"),
+        ("connection", "close"),
+    )
     head = [
         f"POST {target.path} HTTP/1.1",
         f"host: {target.host}:{target.port}",
-        "content-type: application/json",
-        "accept: text/event-stream",
-        "accept-encoding: identity",
-        "connection: close",
+        *(f"{k}: {v}" for k, v in defaults if k not in overridden),
         f"content-length: {len(payload)}",
         f"x-request-id: {request_id}",
     ]

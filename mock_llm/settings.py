@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-TextMode = Literal["words", "hard", "echo"]
+TextMode = Literal["words", "hard", "echo", "long"]
 ItlDistribution = Literal["constant", "normal", "lognormal"]
 LengthMode = Literal["fixed", "max_tokens", "uniform", "normal"]
 FaultKind = Literal["status", "error_event", "drop", "stall", "malformed", "no_done"]
@@ -42,7 +42,9 @@ class MockSettings(BaseSettings):
     )
     tokens_spread: int = Field(0, ge=0, description="uniform half-width or normal stddev")
     tokens_per_chunk: int = Field(1, ge=1, le=64, description="tokens sent per SSE chunk")
-    text_mode: TextMode = Field("words", description="words | hard (newlines, quotes, CJK) | echo")
+    text_mode: TextMode = Field(
+        "words", description="words | hard (newlines, quotes, CJK) | echo | long (1 KiB tokens)"
+    )
     seed: int = Field(0, description="seed of every random draw (latency, text, faults)")
 
     max_concurrent: int = Field(0, ge=0, description="active stream limit; 0 means unlimited")

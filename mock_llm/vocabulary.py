@@ -91,6 +91,8 @@ HARD: tuple[str, ...] = (
     "{}",
 )
 
+LONG_TOKEN_CHARS = 1024
+
 _ECHO_SPLIT = re.compile(r"\s*\S+")
 
 
@@ -132,5 +134,11 @@ class Vocabulary:
             return [
                 HARD[i // 2] if i % 2 and i // 2 < len(HARD) else rng.choice(pool)
                 for i in range(count)
+            ]
+        if mode == "long":
+            # 1 KiB tokens fill socket buffers fast: backpressure scenarios need that.
+            return [
+                (w * (LONG_TOKEN_CHARS // len(w) + 1))[:LONG_TOKEN_CHARS]
+                for w in rng.choices(WORDS, k=count)
             ]
         return rng.choices(WORDS, k=count)

@@ -1,0 +1,325 @@
+"""Scenario ``buffering``: the service behind a real nginx, one generated config per path.
+
+Paths (name: config from ``deploy/nginx/``, service variant, client encoding):
+
+- ``direct``: no proxy, ``no_accel_header``; the control
+- ``nginx_defaults``: ``defaults.conf``, ``no_accel_header``
+- ``nginx_defaults_accel_header``: ``defaults.conf``, ``reference``
+- ``nginx_buffering_off``: ``buffering_off.conf``, ``no_accel_header``
+- ``nginx_gzip``: ``gzip.conf``, ``no_accel_header``, client sends ``Accept-Encoding: gzip``
+- ``nginx_gzip_accel_header``: ``gzip.conf``, ``reference``, gzip too
+
+One stream per path (``events`` x ``itl_ms``), all paths at once: a handful of paced
+streams is no load for the client or the servers, and the client's own event-loop lag
+is measured to prove it. Per path: time to headers, first byte, first event and first
+token, the last event, and how the content events were grouped into reads.
+
+Verdict per path: :func:`loadtests.buffering_detector.detect_buffering` (``streams`` /
+``buffered``), ``error`` when the request failed. Expected per path:
+:func:`expected_verdict`, nginx 1.22's behaviour as measured, applied to what each
+service's response head says when asked the way nginx asks (HTTP/1.0), because that
+decides the ``defaults`` paths: see :mod:`loadtests.upstream_framing`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import uuid
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loadtests.buffering_detector import (
+    BufferingEvidence,
+    decompressed_reads,
+    detect_buffering,
+    is_gzip,
+)
+from loadtests.endpoints import mock_headers
+from loadtests.loop_lag import LoopLagProbe, lag_verdict
+from loadtests.metrics import request_error, request_metrics
+from loadtests.nginx import NginxStartError, find_nginx, running_nginx
+from loadtests.records import RequestRecord
+from loadtests.scenarios.result import ScenarioResult
+from loadtests.stream_client import stream_request
+from loadtests.tokens import tokens_from_record
+from loadtests.upstream_framing import UpstreamHead, probe_http10
+
+__all__ = ["PATHS", "ProxyPath", "expected_verdict", "measure_path", "run_buffering"]
+
+_STREAM_PATH = "/chat/stream"
+_PROMPT = {"prompt": "Tell me about proxies."}
+
+
+@dataclass(frozen=True)
+class ProxyPath:
+    """One way from the client to a service: ``template`` ``None`` means no proxy."""
+
+    name: str
+    template: str | None
+    variant: str
+    client_gzip: bool = False
+
+    @property
+    def label(self) -> str:
+        config = f"{self.template}.conf" if self.template else "no proxy"
+        return f"{config} -> {self.variant}" + (
+            " (client accepts gzip)" if self.client_gzip else ""
+        )
+
+
+PATHS: tuple[ProxyPath, ...] = (
+    ProxyPath("direct", None, "no_accel_header"),
+    ProxyPath("nginx_defaults", "defaults", "no_accel_header"),
+    ProxyPath("nginx_defaults_accel_header", "defaults", "reference"),
+    ProxyPath("nginx_buffering_off", "buffering_off", "no_accel_header"),
+    ProxyPath("nginx_gzip", "gzip", "no_accel_header", client_gzip=True),
+    ProxyPath("nginx_gzip_accel_header", "gzip", "reference", client_gzip=True),
+)
+
+
+def expected_verdict(path: ProxyPath, head: UpstreamHead) -> str:
+    """What nginx 1.22 does with this upstream response, as measured on this machine.
+
+    - No proxy, ``proxy_buffering off``, or ``X-Accel-Buffering: no``: streams.
+    - gzip on ``text/event-stream`` for a client accepting gzip: buffered (the gzip
+      filter holds output until its buffers fill or the response ends).
+    - Defaults (buffering on, HTTP/1.0 upstream): buffered when the upstream answers
+      close-delimited, as HTTP/1.0 calls for; streams when it answers chunked anyway
+      (uvicorn's httptools protocol does): nginx relays a chunked body per chunk.
+    - HTTP/1.1 upstream (``gzip``/``http11`` configs otherwise): streams.
+    """
+    if path.template in (None, "buffering_off") or head.accel_buffering_off:
+        return "streams"
+    if path.template == "gzip" and path.client_gzip:
+        return "buffered"
+    if path.template == "defaults" and head.framing != "chunked":
+        return "buffered"
+    return "streams"
+
+
+def _ms(ns: float | None) -> float | None:
+    return None if ns is None else round(ns / 1e6, 2)
+
+
+def measure_path(record: RequestRecord) -> tuple[dict[str, Any], BufferingEvidence, str | None]:
+    """Numbers, detector evidence and error (or ``None``) of one path's record. Pure.
+
+    A gzip body is inflated read by read first, so events keep their read's arrival
+    time; ``ttfb_ms`` is still the first (compressed) byte.
+    """
+    compressed = is_gzip(record.reads)
+    decoded = record
+    inflate_error: str | None = None
+    if compressed:
+        try:
+            decoded = dataclasses.replace(record, reads=decompressed_reads(record.reads))
+        except zlib.error as exc:
+            inflate_error = f"corrupt gzip body: {exc}"
+    stream = tokens_from_record(decoded, "service")
+    metrics = request_metrics(decoded, stream)
+    evidence = detect_buffering(record.sent_ns, stream.token_arrivals_ns)
+    sent = record.sent_ns
+    numbers: dict[str, Any] = {
+        "status": record.status,
+        "headers_ms": _ms(None if record.headers_ns is None else record.headers_ns - sent),
+        "ttfb_ms": _ms(metrics.ttfb_ns),
+        "first_event_ms": _ms(metrics.time_to_first_event_ns),
+        "ttft_ms": _ms(metrics.ttft_ns),
+        "last_event_ms": _ms(metrics.e2e_ns),
+        "n_reads": len(record.reads),
+        "bytes_received": record.bytes_received,
+        "compressed": compressed,
+        "events": evidence.n_events,
+        "arrivals_with_events": evidence.n_arrivals,
+        "events_per_arrival": evidence.events_per_arrival,
+        "max_events_per_arrival": evidence.max_events_per_arrival,
+        "max_gap_ms": _ms(evidence.max_gap_ns),
+        "first_event_share": evidence.first_event_share,
+    }
+    return numbers, evidence, inflate_error or request_error(decoded, stream)
+
+
+def _evidence_line(path: ProxyPath, numbers: Mapping[str, Any], verdict: str, exp: str) -> str:
+    n = numbers
+    return (
+        f"{path.name} ({path.label}): headers {n['headers_ms']} ms, first byte "
+        f"{n['ttfb_ms']} ms, first event {n['first_event_ms']} ms, TTFT {n['ttft_ms']} ms, "
+        f"last event {n['last_event_ms']} ms; {n['events']} events in "
+        f"{n['arrivals_with_events']} reads (max {n['max_events_per_arrival']} per read), "
+        f"max gap {n['max_gap_ms']} ms -> {verdict} (expected {exp})"
+    )
+
+
+async def _probe_heads(
+    urls: Mapping[str, str], headers: Mapping[str, str], result: ScenarioResult
+) -> dict[str, UpstreamHead]:
+    heads: dict[str, UpstreamHead] = {}
+    for variant, url in urls.items():
+        try:
+            head = await probe_http10(url + _STREAM_PATH, _PROMPT, headers=headers)
+        except (OSError, TimeoutError, ValueError) as exc:
+            result.invalidate(f"{variant}: HTTP/1.0 probe failed: {exc!r}")
+            continue
+        heads[variant] = head
+        result.numbers.setdefault("upstream_http10", {})[variant] = {
+            "status": head.status,
+            "framing": head.framing,
+            "x_accel_buffering": head.headers.get("x-accel-buffering"),
+        }
+        result.evidence.append(
+            f"{variant} answers an HTTP/1.0 request {head.status} with {head.framing} framing"
+            + (", X-Accel-Buffering: no" if head.accel_buffering_off else ", no X-Accel-Buffering")
+        )
+    return heads
+
+
+def _skipped(result: ScenarioResult, reason: str) -> ScenarioResult:
+    result.skipped = reason
+    result.invalidate(reason)
+    return result
+
+
+async def run_buffering(
+    service_urls: Mapping[str, str],
+    *,
+    events: int = 50,
+    itl_ms: float = 20.0,
+    ttft_ms: float = 20.0,
+    shape_upstream: bool = True,
+    nginx_path: str | None = None,
+    log_dir: Path | None = None,
+    timeout_s: float = 30.0,
+) -> ScenarioResult:
+    """Measure every path of :data:`PATHS` whose variant is in ``service_urls``.
+
+    ``service_urls`` maps a variant (``reference``, ``no_accel_header``) to a service
+    base URL. ``shape_upstream`` sends ``X-Mock-*`` headers so the mock streams
+    ``events`` x ``itl_ms`` (the embedded services forward them). ``log_dir`` keeps
+    each nginx's generated config and logs under ``log_dir/nginx-<path>/``.
+    """
+    settings: dict[str, Any] = {
+        "events": events,
+        "itl_ms": itl_ms,
+        "ttft_ms": ttft_ms,
+        "shape_upstream": shape_upstream,
+        "timeout_s": timeout_s,
+        "max_client_lag_p99_ms": itl_ms / 2,
+    }
+    result = ScenarioResult(name="buffering", settings=settings, numbers={}, verdicts={})
+    binary = nginx_path or find_nginx()
+    if binary is None:
+        return _skipped(result, "nginx not found (PATH, /usr/sbin): buffering scenario not run")
+    settings["nginx"] = binary
+    paths = [p for p in PATHS if p.variant in service_urls]
+    if not paths:
+        return _skipped(result, f"no service for {sorted({p.variant for p in PATHS})}")
+    result.evidence.extend(
+        f"{p.name}: skipped, no {p.variant} service" for p in PATHS if p not in paths
+    )
+    headers = mock_headers(ttft_ms, itl_ms, events) if shape_upstream else {}
+    urls = {p.variant: service_urls[p.variant].rstrip("/") for p in paths}
+    short = mock_headers(ttft_ms, itl_ms, 1) if shape_upstream else {}
+    heads = await _probe_heads(urls, short, result)
+    tag = uuid.uuid4().hex[:8]
+
+    with contextlib.ExitStack() as nginxes:
+        targets: dict[str, str] = {}
+        for path in paths:
+            if path.template is None:
+                targets[path.name] = urls[path.variant]
+                continue
+            prefix = None if log_dir is None else log_dir / f"nginx-{path.name}"
+            try:
+                instance = nginxes.enter_context(
+                    running_nginx(
+                        path.template, urls[path.variant], nginx_path=binary, prefix=prefix
+                    )
+                )
+            except NginxStartError as exc:
+                result.verdicts[path.name] = "error"
+                result.invalidate(f"{path.name}: nginx did not start: {exc}")
+                continue
+            targets[path.name] = instance.url
+        measured = [p for p in paths if p.name in targets]
+        lag = LoopLagProbe()
+        lag.start()
+        try:
+            records = await asyncio.gather(
+                *(
+                    stream_request(
+                        targets[p.name] + _STREAM_PATH,
+                        _PROMPT,
+                        request_id=f"buffering-{p.name}-{tag}",
+                        scenario="buffering",
+                        headers={
+                            **headers,
+                            **({"accept-encoding": "gzip"} if p.client_gzip else {}),
+                        },
+                        timeout_s=timeout_s,
+                    )
+                    for p in measured
+                )
+            )
+        finally:
+            await lag.stop()
+
+    lag_ms = lag.summary_ms()
+    result.numbers["client_loop_lag_ms"] = lag_ms
+    if (reason := lag_verdict(lag_ms, settings["max_client_lag_p99_ms"])) is not None:
+        result.invalidate(reason)
+    result.records.extend(records)
+    for path, record in zip(measured, records, strict=True):
+        _judge(path, record, heads, result, events if shape_upstream else None)
+    _compare_to_direct(result)
+    return result
+
+
+def _judge(
+    path: ProxyPath,
+    record: RequestRecord,
+    heads: Mapping[str, UpstreamHead],
+    result: ScenarioResult,
+    events: int | None,
+) -> None:
+    numbers, evidence, error = measure_path(record)
+    numbers.update(config=path.template or "direct", variant=path.variant, error=error)
+    verdict = "error" if error is not None else evidence.verdict
+    head = heads.get(path.variant)
+    exp = expected_verdict(path, head) if head is not None else "unknown"
+    result.numbers[path.name] = numbers
+    result.verdicts[path.name] = verdict
+    if head is not None:
+        result.expected[path.name] = exp
+    result.evidence.append(_evidence_line(path, numbers, verdict, exp))
+    if error is not None:
+        result.invalidate(f"{path.name}: request failed: {error}")
+    elif verdict == "inconclusive":
+        result.invalidate(f"{path.name}: {evidence.n_events} content events, too few to judge")
+    if path.template is None and verdict not in ("streams", "error"):
+        result.invalidate(
+            f"direct path reads {verdict}: the source or the client merges events, "
+            "so merging behind nginx proves nothing"
+        )
+    if path.client_gzip and error is None and not numbers["compressed"]:
+        result.invalidate(f"{path.name}: nginx did not compress, the gzip path measured nothing")
+    if events is not None and error is None and evidence.n_events != events:
+        result.evidence.append(
+            f"{path.name}: {evidence.n_events} content events, not {events}: "
+            "the service may not forward X-Mock-* headers"
+        )
+
+
+def _compare_to_direct(result: ScenarioResult) -> None:
+    """Add ``ttft_added_ms``: each path's TTFT minus the direct path's."""
+    direct = result.numbers.get("direct", {}).get("ttft_ms")
+    if direct is None:
+        return
+    for name in result.verdicts:
+        numbers = result.numbers.get(name)
+        if name != "direct" and numbers is not None and numbers.get("ttft_ms") is not None:
+            numbers["ttft_added_ms"] = round(numbers["ttft_ms"] - direct, 2)

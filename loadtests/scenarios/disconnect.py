@@ -1,0 +1,145 @@
+"""Scenario ``disconnect``: tokens generated upstream after the end user left.
+
+Truth comes from mock_llm's ledger (in ``abort`` mode: it stops generating as
+soon as its client, the service, closes the upstream stream). For every user:
+tokens the mock wrote after the user's close time, and how long until the
+upstream connection closed. Modes: ``close_after``, ``stop_reading``,
+``burst`` (see :mod:`loadtests.leaving_clients`).
+
+Verdict per ``variant/mode``: ``ok`` when every user saw <= ``max_tokens_after``
+tokens generated after leaving and the upstream closed within
+``max_close_ms``; else ``leaks``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from loadtests import leaving_clients
+from loadtests.endpoints import Endpoint, mock_headers
+from loadtests.ledger_client import AfterLeaving, after_leaving, fetch_records
+from loadtests.metrics import summarize
+from loadtests.records import RequestRecord
+from loadtests.scenarios.result import ScenarioResult
+
+MODES: tuple[str, ...] = ("close_after", "stop_reading", "burst")
+
+DEFAULTS: dict[str, Any] = {
+    "k": 5,
+    "tokens": 200,
+    "itl_ms": 10.0,
+    "ttft_ms": 20.0,
+    "burst_users": 100,
+    "stop_reading_pause_s": 1.5,
+    "max_tokens_after": 1,
+    "max_close_ms": 100.0,
+    "modes": MODES,
+}
+
+
+def mode_numbers(leavers: Sequence[AfterLeaving]) -> dict[str, Any]:
+    """Aggregate of one variant x mode (pure)."""
+    after = [x.tokens_after_leaving for x in leavers]
+    saved = [x.savings for x in leavers if x.savings is not None]
+    closes = [x.upstream_closed_after_ms for x in leavers if x.upstream_closed_after_ms is not None]
+    planned_rest = sum(max(0, x.tokens_planned - x.tokens_before_leaving) for x in leavers)
+    return {
+        "users": len(leavers),
+        "tokens_after_leaving_total": sum(after),
+        "tokens_after_leaving_max": max(after) if after else None,
+        "savings_pct": 100.0 * (1 - sum(after) / planned_rest) if planned_rest else None,
+        "savings_pct_mean_per_user": 100.0 * sum(saved) / len(saved) if saved else None,
+        "upstream_closed_after_ms": summarize(closes),
+    }
+
+
+def classify(numbers: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
+    worst = numbers["tokens_after_leaving_max"]
+    close_max = numbers["upstream_closed_after_ms"]["max"]
+    if numbers["users"] == 0 or worst is None:
+        return "no_data"
+    if worst <= settings["max_tokens_after"] and (
+        close_max is not None and close_max <= settings["max_close_ms"]
+    ):
+        return "ok"
+    return "leaks"
+
+
+async def _leave(
+    endpoint: Endpoint, mode: str, settings: Mapping[str, Any], headers: dict[str, str]
+) -> list[RequestRecord]:
+    tag = f"dc-{endpoint.name}-{mode}-{uuid.uuid4().hex[:8]}"
+    k = settings["k"]
+    if mode == "close_after":
+        return [await leaving_clients.close_after(endpoint, k, tag, headers)]
+    if mode == "stop_reading":
+        long_headers = {**headers, "x-mock-text-mode": "long"}
+        return [
+            await leaving_clients.stop_reading(
+                endpoint, k, tag, long_headers, settings["stop_reading_pause_s"]
+            )
+        ]
+    return await leaving_clients.burst(endpoint, settings["burst_users"], k, tag, headers)
+
+
+async def run_disconnect(
+    endpoints: Sequence[Endpoint],
+    *,
+    mock_url: str,
+    shape_upstream: bool,
+    expected: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> ScenarioResult:
+    settings = {**DEFAULTS, **overrides}
+    result = ScenarioResult(
+        name="disconnect", settings=settings, numbers={}, verdicts={}, expected=dict(expected or {})
+    )
+    headers = (
+        mock_headers(settings["ttft_ms"], settings["itl_ms"], settings["tokens"])
+        if shape_upstream
+        else {}
+    )
+    stream_s = (settings["ttft_ms"] + settings["tokens"] * settings["itl_ms"]) / 1e3
+    for endpoint in endpoints:
+        for mode in settings["modes"]:
+            records = await _leave(endpoint, mode, settings, headers)
+            result.records.extend(records)
+            # A leaking service relays to the end: let the upstream's schedule run out.
+            await asyncio.sleep(stream_s + 0.3)
+            ledger = {
+                r["id"]: r
+                for r in await asyncio.get_running_loop().run_in_executor(
+                    None, fetch_records, mock_url
+                )
+            }
+            leavers = []
+            missing = 0
+            for record in records:
+                entry = ledger.get(record.request_id)
+                if entry is None or record.closed_ns is None or record.error:
+                    missing += 1
+                    continue
+                leavers.append(after_leaving(entry, record.closed_ns))
+            numbers = mode_numbers(leavers)
+            numbers["users_without_ledger_record"] = missing
+            subject = f"{endpoint.name}/{mode}"
+            result.numbers[subject] = numbers
+            verdict = classify(numbers, settings)
+            result.verdicts[subject] = verdict
+            if missing:
+                result.invalidate(
+                    f"{subject}: {missing} users had no ledger record or ended early "
+                    "(does the service forward x-request-id upstream?)"
+                )
+            closed = numbers["upstream_closed_after_ms"]
+            result.evidence.append(
+                f"{subject}: {numbers['tokens_after_leaving_total']} tokens generated upstream "
+                f"after {numbers['users']} user(s) left (max {numbers['tokens_after_leaving_max']}"
+                f" per user), upstream closed after "
+                + (f"{closed['max']:.0f} ms max" if closed["max"] is not None else "n/a")
+                + f" -> {verdict}"
+            )
+    return result

@@ -1,0 +1,120 @@
+"""Loop blocking: the reference keeps the loop free; the sync variants do not.
+
+Real mock_llm, real uvicorn service processes, an open-loop /healthz prober in
+its own process. Margins are wide on purpose (two shared, noisy cores).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from loadtests.processes import ServerProcess
+from tests.integration.service_support import (
+    Prober,
+    RawStream,
+    Servers,
+    percentile,
+    servers_fixture,
+    stream,
+)
+
+pytestmark = pytest.mark.timeout(120)
+
+SYNC_IN_ASYNC = Path(__file__).parents[2] / "service" / "variants" / "sync_client_in_async.py"
+FIVE_STREAMS = {"X-Mock-Ttft-Ms": "50", "X-Mock-Itl-Ms": "50", "X-Mock-Tokens": "20"}
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    yield from servers_fixture(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def mock(servers: Servers) -> ServerProcess:
+    return servers.mock("--on-disconnect", "abort")
+
+
+async def _five_streams_probed(url: str, probe_s: float) -> tuple[list[RawStream], list[float]]:
+    prober = Prober(url, rate_hz=50, duration_s=probe_s)
+    results = await asyncio.gather(
+        *(stream(url, {"prompt": "hello"}, headers=FIVE_STREAMS) for _ in range(5))
+    )
+    latencies = await asyncio.to_thread(prober.result)
+    return list(results), latencies
+
+
+def _line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+async def test_reference_keeps_the_loop_free(servers: Servers, mock: ServerProcess) -> None:
+    """5 streams of 20 tokens x 50 ms: /healthz p99 < 100 ms, TTFTs not serialized."""
+    service = servers.service("reference", mock.url)
+    streams, latencies = await _five_streams_probed(service.url, probe_s=1.5)
+    assert all(s.status == 200 and len(s.tokens()) == 20 for s in streams)
+    ttfts_s = sorted(s.ttft_ns() / 1e9 for s in streams)
+    p99 = percentile(latencies, 99)
+    print(f"reference: healthz p99 {p99:.1f} ms over {len(latencies)} probes; TTFTs {ttfts_s}")
+    assert len(latencies) >= 70
+    assert p99 < 100
+    assert ttfts_s[-1] - ttfts_s[0] < 0.5
+
+
+async def test_sync_client_in_async_blocks_and_serializes(
+    servers: Servers, mock: ServerProcess
+) -> None:
+    """The sync client on the loop: /healthz p99 > 500 ms, 5th TTFT > 3 s after the 1st,
+    and the stall watchdog names the socket read and the variant's ``for`` line."""
+    service = servers.service("sync_client_in_async", mock.url)
+    streams, latencies = await _five_streams_probed(service.url, probe_s=3.0)
+    assert all(s.status == 200 and len(s.tokens()) == 20 for s in streams)
+    ttfts_s = sorted(s.ttft_ns() / 1e9 for s in streams)
+    p99 = percentile(latencies, 99)
+    print(f"sync_client_in_async: healthz p99 {p99:.1f} ms; TTFTs {ttfts_s}")
+    assert p99 > 500
+    assert ttfts_s[4] - ttfts_s[0] > 3.0
+
+    async with httpx.AsyncClient() as client:
+        stalls: list[dict[str, Any]] = (await client.get(f"{service.url}/debug/stalls")).json()[
+            "stalls"
+        ]
+        metrics = (await client.get(f"{service.url}/metrics")).text
+    line = _line_of(SYNC_IN_ASYNC, "for chunk in stream:")
+    ours = f"service/variants/sync_client_in_async.py:{line} in events"
+    named = [s for s in stalls if s["service_frame"] and s["service_frame"].startswith(ours)]
+    print("stall:", named[0]["duration_ms"] if named else None, named[0]["blocking_call"] if named else stalls)
+    assert named, stalls
+    assert any("recv" in s["blocking_call"] for s in named)
+    assert max(s["duration_ms"] for s in named) > 500
+    assert f'service_frame="{ours}' in metrics
+
+
+@pytest.mark.parametrize("variant", ["reference", "sync_generator"])
+async def test_thread_pool_variant_serves_in_waves_of_40(
+    servers: Servers, mock: ServerProcess, variant: str
+) -> None:
+    """60 streams with a 1 s upstream TTFT: the reference answers all at ~1 s; the
+    sync generator holds a pool thread per waiting stream, so the 41st waits a wave."""
+    service = servers.service(variant, mock.url)
+    headers = {"X-Mock-Ttft-Ms": "1000", "X-Mock-Itl-Ms": "10", "X-Mock-Tokens": "3"}
+    streams = await asyncio.gather(
+        *(stream(service.url, {"prompt": "hi"}, headers=headers) for _ in range(60))
+    )
+    assert all(s.status == 200 and len(s.tokens()) == 3 for s in streams)
+    ttfts_s = sorted(s.ttft_ns() / 1e9 for s in streams)
+    print(f"{variant}: TTFT 1st {ttfts_s[0]:.2f} 40th {ttfts_s[39]:.2f} "
+          f"41st {ttfts_s[40]:.2f} 60th {ttfts_s[59]:.2f} s")  # fmt: skip
+    if variant == "reference":
+        assert ttfts_s[59] < 1.7
+    else:
+        assert ttfts_s[39] < 1.7
+        assert ttfts_s[40] > 1.9
