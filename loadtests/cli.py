@@ -25,7 +25,14 @@ def _serve(args: list[str]) -> int:
     return 0
 
 
+def _run(args: list[str]) -> int:
+    from loadtests.run_command import main as run_main
+
+    return run_main(args)
+
+
 COMMANDS = {
+    "run": (_run, "the main job: start mock + service variants (+ nginx), measure, report"),
     "mock": (_mock, "run mock_llm, the fake OpenAI-compatible upstream"),
     "serve": (_serve, "run the streaming service (a variant) in front of an upstream"),
 }
