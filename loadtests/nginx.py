@@ -32,6 +32,7 @@ __all__ = [
     "NginxInstance",
     "NginxNotFoundError",
     "NginxStartError",
+    "check_config",
     "find_nginx",
     "load_template",
     "render_config",
@@ -185,7 +186,7 @@ class _PortTakenError(Exception):
 def _prepare_prefix(prefix: Path, template_text: str, values: Mapping[str, str]) -> Path:
     for sub in ("conf", "logs", *(f"temp/{n}" for n in _TEMP_PATHS)):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
-    for stale in ("nginx.pid", "error.log"):
+    for stale in ("nginx.pid", "error.log", "stderr.log"):
         (prefix / "logs" / stale).unlink(missing_ok=True)
     config = prefix / "conf" / "nginx.conf"
     config.write_text(render_config(render_server(template_text, values), prefix))
@@ -203,10 +204,13 @@ def _wait_until_accepting(
     pid_file = prefix / "logs" / "nginx.pid"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            log = _tail(prefix / "logs" / "error.log") + _tail(prefix / "logs" / "stderr.log")
-            if "Address already in use" in log:
-                raise _PortTakenError(log)
+        exited = proc.poll() is not None
+        log = _tail(prefix / "logs" / "error.log") + _tail(prefix / "logs" / "stderr.log")
+        # nginx itself retries a busy port 5 times, 500 ms apart: give up at the
+        # first complaint instead and try another port.
+        if "Address already in use" in log:
+            raise _PortTakenError(log)
+        if exited:
             raise NginxStartError(f"nginx exited with {proc.returncode}:\n{log}")
         with contextlib.suppress(OSError, ValueError):
             if int(pid_file.read_text().strip()) == proc.pid:
@@ -230,13 +234,15 @@ def _child_pids(pid: int) -> list[int]:
     return children
 
 
-def _stop(proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+def _stop(proc: subprocess.Popen[bytes], timeout_s: float, *, graceful: bool = True) -> None:
     """SIGQUIT (finish open requests, then exit), SIGTERM, and last SIGKILL.
 
-    Only SIGKILL leaves workers behind (the master cannot reap them), so only then
-    are the master's children killed too, each by its PID.
+    ``graceful=False`` starts at SIGTERM: during startup nginx has no signal handlers
+    yet, and SIGQUIT's default action dumps core. Only SIGKILL leaves workers behind
+    (the master cannot reap them), so only then are its children killed, by PID.
     """
-    for sig in (signal.SIGQUIT, signal.SIGTERM):
+    signals = (signal.SIGQUIT, signal.SIGTERM) if graceful else (signal.SIGTERM,)
+    for sig in signals:
         if proc.poll() is not None:
             return
         proc.send_signal(sig)
@@ -252,7 +258,7 @@ def _stop(proc: subprocess.Popen[bytes], timeout_s: float) -> None:
 
 
 def _launch(binary: str, prefix: Path) -> subprocess.Popen[bytes]:
-    with open(prefix / "logs" / "stderr.log", "ab") as stderr:
+    with open(prefix / "logs" / "stderr.log", "wb") as stderr:
         return subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             [
                 binary,
@@ -265,6 +271,31 @@ def _launch(binary: str, prefix: Path) -> subprocess.Popen[bytes]:
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )  # fmt: skip
+
+
+def check_config(template: str | Path, upstream_url: str, *, nginx_path: str | None = None) -> str:
+    """``nginx -t`` on the full config generated from ``template``; returns nginx's report.
+
+    Raises :class:`NginxStartError` with that report when nginx rejects the config.
+    """
+    binary = nginx_path or find_nginx()
+    if binary is None:
+        raise NginxNotFoundError("nginx not found on PATH or in /usr/sbin, /usr/local/sbin")
+    values = {"listen": f"127.0.0.1:{_free_port()}", "upstream": _upstream_of(upstream_url)}
+    with tempfile.TemporaryDirectory(prefix="sg-nginx-t-") as tmp:
+        prefix = Path(tmp)
+        _prepare_prefix(prefix, load_template(template), values)
+        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [binary, "-t", "-p", f"{prefix}/", "-c", "conf/nginx.conf", "-e", "logs/error.log"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    report = (done.stdout + done.stderr).strip()
+    if done.returncode != 0:
+        raise NginxStartError(f"nginx -t rejected {template}:\n{report}")
+    return report
 
 
 @contextlib.contextmanager
@@ -301,13 +332,13 @@ def running_nginx(
                 _wait_until_accepting(proc, prefix, port, start_timeout_s)
                 break
             except _PortTakenError:
-                _stop(proc, stop_timeout_s)
+                _stop(proc, stop_timeout_s, graceful=False)
                 if attempt == _PORT_ATTEMPTS - 1:
                     raise NginxStartError(
                         f"no free port after {_PORT_ATTEMPTS} attempts (EADDRINUSE)"
                     ) from None
             except BaseException:
-                _stop(proc, stop_timeout_s)
+                _stop(proc, stop_timeout_s, graceful=False)
                 raise
         cleanup.callback(_stop, proc, stop_timeout_s)
         yield NginxInstance(

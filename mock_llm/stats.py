@@ -23,7 +23,7 @@ LATENESS_BOUNDS_NS: tuple[int, ...] = (
     *(FINE_STEP_NS * (i + 1) for i in range(FINE_BUCKETS)),
     *COARSE_BOUNDS_NS,
 )
-_FINE_LIMIT_NS = FINE_STEP_NS * FINE_BUCKETS
+FINE_LIMIT_NS = FINE_STEP_NS * FINE_BUCKETS
 
 
 class MockStats:

@@ -184,6 +184,66 @@ def _skipped(result: ScenarioResult, reason: str) -> ScenarioResult:
     return result
 
 
+def _start_proxies(
+    stack: contextlib.ExitStack,
+    paths: list[ProxyPath],
+    urls: Mapping[str, str],
+    *,
+    binary: str,
+    log_dir: Path | None,
+    result: ScenarioResult,
+) -> dict[str, str]:
+    """Start one nginx per proxied path (stopped with ``stack``); path name -> URL to hit.
+
+    Blocking, on purpose: each start takes tens of ms and nothing is timed meanwhile.
+    """
+    targets: dict[str, str] = {}
+    for path in paths:
+        if path.template is None:
+            targets[path.name] = urls[path.variant]
+            continue
+        prefix = None if log_dir is None else log_dir / f"nginx-{path.name}"
+        try:
+            instance = stack.enter_context(
+                running_nginx(path.template, urls[path.variant], nginx_path=binary, prefix=prefix)
+            )
+        except NginxStartError as exc:
+            result.verdicts[path.name] = "error"
+            result.invalidate(f"{path.name}: nginx did not start: {exc}")
+            continue
+        targets[path.name] = instance.url
+    return targets
+
+
+async def _stream_all(
+    paths: list[ProxyPath],
+    targets: Mapping[str, str],
+    headers: Mapping[str, str],
+    timeout_s: float,
+) -> tuple[list[RequestRecord], dict[str, float | None]]:
+    """One stream per path, all at once, while the client's own loop lag is measured."""
+    tag = uuid.uuid4().hex[:8]
+    lag = LoopLagProbe()
+    lag.start()
+    try:
+        records = await asyncio.gather(
+            *(
+                stream_request(
+                    targets[p.name] + _STREAM_PATH,
+                    _PROMPT,
+                    request_id=f"buffering-{p.name}-{tag}",
+                    scenario="buffering",
+                    headers={**headers, **({"accept-encoding": "gzip"} if p.client_gzip else {})},
+                    timeout_s=timeout_s,
+                )
+                for p in paths
+            )
+        )
+    finally:
+        await lag.stop()
+    return list(records), lag.summary_ms()
+
+
 async def run_buffering(
     service_urls: Mapping[str, str],
     *,
@@ -208,7 +268,8 @@ async def run_buffering(
         "ttft_ms": ttft_ms,
         "shape_upstream": shape_upstream,
         "timeout_s": timeout_s,
-        "max_client_lag_p99_ms": itl_ms / 2,
+        # A client late by a whole event gap merges reads itself: no proof of buffering.
+        "max_client_lag_p99_ms": itl_ms,
     }
     result = ScenarioResult(name="buffering", settings=settings, numbers={}, verdicts={})
     binary = nginx_path or find_nginx()
@@ -225,50 +286,13 @@ async def run_buffering(
     urls = {p.variant: service_urls[p.variant].rstrip("/") for p in paths}
     short = mock_headers(ttft_ms, itl_ms, 1) if shape_upstream else {}
     heads = await _probe_heads(urls, short, result)
-    tag = uuid.uuid4().hex[:8]
-
     with contextlib.ExitStack() as nginxes:
-        targets: dict[str, str] = {}
-        for path in paths:
-            if path.template is None:
-                targets[path.name] = urls[path.variant]
-                continue
-            prefix = None if log_dir is None else log_dir / f"nginx-{path.name}"
-            try:
-                instance = nginxes.enter_context(
-                    running_nginx(
-                        path.template, urls[path.variant], nginx_path=binary, prefix=prefix
-                    )
-                )
-            except NginxStartError as exc:
-                result.verdicts[path.name] = "error"
-                result.invalidate(f"{path.name}: nginx did not start: {exc}")
-                continue
-            targets[path.name] = instance.url
+        targets = _start_proxies(
+            nginxes, paths, urls, binary=binary, log_dir=log_dir, result=result
+        )
         measured = [p for p in paths if p.name in targets]
-        lag = LoopLagProbe()
-        lag.start()
-        try:
-            records = await asyncio.gather(
-                *(
-                    stream_request(
-                        targets[p.name] + _STREAM_PATH,
-                        _PROMPT,
-                        request_id=f"buffering-{p.name}-{tag}",
-                        scenario="buffering",
-                        headers={
-                            **headers,
-                            **({"accept-encoding": "gzip"} if p.client_gzip else {}),
-                        },
-                        timeout_s=timeout_s,
-                    )
-                    for p in measured
-                )
-            )
-        finally:
-            await lag.stop()
+        records, lag_ms = await _stream_all(measured, targets, headers, timeout_s)
 
-    lag_ms = lag.summary_ms()
     result.numbers["client_loop_lag_ms"] = lag_ms
     if (reason := lag_verdict(lag_ms, settings["max_client_lag_p99_ms"])) is not None:
         result.invalidate(reason)

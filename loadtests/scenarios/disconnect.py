@@ -29,14 +29,19 @@ MODES: tuple[str, ...] = ("close_after", "stop_reading", "burst")
 
 DEFAULTS: dict[str, Any] = {
     "k": 5,
-    "tokens": 200,
-    "itl_ms": 10.0,
+    # 40 ms gaps: "<= 1 token after leaving" then means "upstream closed within
+    # ~40 ms", which 100 simultaneous disconnects can meet on 2 shared cores.
+    "tokens": 60,
+    "itl_ms": 40.0,
     "ttft_ms": 20.0,
     "burst_users": 100,
     "stop_reading_pause_s": 1.5,
     "max_tokens_after": 1,
     "max_close_ms": 100.0,
     "modes": MODES,
+    # A service that serves one stream at a time would take 100 x the stream
+    # time to work through a burst (and keep the mock busy for minutes).
+    "skip": ("sync_client_in_async/burst",),
 }
 
 
@@ -105,6 +110,8 @@ async def run_disconnect(
     stream_s = (settings["ttft_ms"] + settings["tokens"] * settings["itl_ms"]) / 1e3
     for endpoint in endpoints:
         for mode in settings["modes"]:
+            if f"{endpoint.name}/{mode}" in settings["skip"]:
+                continue
             records = await _leave(endpoint, mode, settings, headers)
             result.records.extend(records)
             # A leaking service relays to the end: let the upstream's schedule run out.
@@ -116,24 +123,29 @@ async def run_disconnect(
                 )
             }
             leavers = []
-            missing = 0
+            missing = failed = 0
             for record in records:
                 entry = ledger.get(record.request_id)
-                if entry is None or record.closed_ns is None or record.error:
-                    missing += 1
-                    continue
-                leavers.append(after_leaving(entry, record.closed_ns))
+                if record.closed_ns is None or record.error:
+                    failed += 1
+                elif entry is None:
+                    missing += 1  # never reached the upstream before the user left
+                else:
+                    leavers.append(after_leaving(entry, record.closed_ns))
             numbers = mode_numbers(leavers)
-            numbers["users_without_ledger_record"] = missing
+            numbers["users_never_sent_upstream"] = missing
+            numbers["users_failed"] = failed
             subject = f"{endpoint.name}/{mode}"
             result.numbers[subject] = numbers
             verdict = classify(numbers, settings)
             result.verdicts[subject] = verdict
-            if missing:
+            if records and missing == len(records):
                 result.invalidate(
-                    f"{subject}: {missing} users had no ledger record or ended early "
+                    f"{subject}: no user's request id reached the mock ledger "
                     "(does the service forward x-request-id upstream?)"
                 )
+            if failed:
+                result.invalidate(f"{subject}: {failed} users' streams failed before they left")
             closed = numbers["upstream_closed_after_ms"]
             result.evidence.append(
                 f"{subject}: {numbers['tokens_after_leaving_total']} tokens generated upstream "
