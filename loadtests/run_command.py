@@ -229,7 +229,9 @@ def headline(results: dict[str, ScenarioResult]) -> list[str]:
         )
     buf = results.get("buffering")
     if buf and buf.numbers and not buf.skipped:
-        lines.extend(buf.evidence[:4])
+        from loadtests.scenarios.buffering import headline as buffering_headline
+
+        lines.extend(buffering_headline(buf))
     ttft = results.get("ttft")
     if ttft and "reference" in ttft.numbers:
         ref = ttft.numbers["reference"]

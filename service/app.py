@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio.to_thread
@@ -74,6 +75,27 @@ async def _internal_error_handler(request: Request, exc: Exception) -> Response:
     )
 
 
+def _add_timing_middleware(app: FastAPI) -> None:
+    """The most common FastAPI middleware shape: ``@app.middleware("http")``.
+
+    Off by default. It is here because it changes where a disconnect lands:
+    Starlette's BaseHTTPMiddleware relays the body through a memory stream, so
+    the endpoint's ``send()`` awaits the middleware, not uvicorn, and a client
+    that leaves while that send is blocked cancels the response mid-``send``
+    (the leak the reference's ClosingStreamingResponse closes; FACTS.md).
+    """
+
+    @app.middleware("http")
+    async def time_requests(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        start_ns = time.perf_counter_ns()
+        response = await call_next(request)
+        logger.debug("%s %s headers after %.1f ms", request.method, request.url.path,
+                     (time.perf_counter_ns() - start_ns) / 1e6)  # fmt: skip
+        return response
+
+
 def create_app(settings: ServiceSettings) -> FastAPI:
     metrics = ServiceMetrics(settings.variant)
     handler = HANDLERS[settings.variant]
@@ -120,6 +142,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     app = FastAPI(title="streamgauge service", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(RequestIdMiddleware)
+    if settings.timing_middleware:
+        _add_timing_middleware(app)
     app.add_exception_handler(ServiceError, service_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(Exception, _internal_error_handler)

@@ -71,6 +71,11 @@ class ServiceSettings(BaseSettings):
         False, description="forward the client's X-Mock-* headers upstream (test scenarios only)"
     )
 
+    timing_middleware: bool = Field(
+        False,
+        description="wrap the app in an @app.middleware('http') request timer (BaseHTTPMiddleware)",
+    )
+
     lag_probe_interval_ms: float = Field(5.0, gt=0, le=1000, description="loop lag probe period")
     stall_threshold_ms: float = Field(
         100.0, gt=0, description="loop silence that counts as a stall and gets its stack sampled"

@@ -49,7 +49,7 @@ from loadtests.stream_client import stream_request
 from loadtests.tokens import tokens_from_record
 from loadtests.upstream_framing import UpstreamHead, probe_http10
 
-__all__ = ["PATHS", "ProxyPath", "expected_verdict", "measure_path", "run_buffering"]
+__all__ = ["PATHS", "ProxyPath", "expected_verdict", "headline", "measure_path", "run_buffering"]
 
 _STREAM_PATH = "/chat/stream"
 _PROMPT = {"prompt": "Tell me about proxies."}
@@ -146,12 +146,14 @@ def measure_path(record: RequestRecord) -> tuple[dict[str, Any], BufferingEviden
 
 def _evidence_line(path: ProxyPath, numbers: Mapping[str, Any], verdict: str, exp: str) -> str:
     n = numbers
+    reads = n["arrivals_with_events"]
+    gap = "no gap" if n["max_gap_ms"] is None else f"max gap {n['max_gap_ms']} ms"
     return (
         f"{path.name} ({path.label}): headers {n['headers_ms']} ms, first byte "
         f"{n['ttfb_ms']} ms, first event {n['first_event_ms']} ms, TTFT {n['ttft_ms']} ms, "
-        f"last event {n['last_event_ms']} ms; {n['events']} events in "
-        f"{n['arrivals_with_events']} reads (max {n['max_events_per_arrival']} per read), "
-        f"max gap {n['max_gap_ms']} ms -> {verdict} (expected {exp})"
+        f"last event {n['last_event_ms']} ms; {n['events']} events in {reads} "
+        f"read{'' if reads == 1 else 's'} (max {n['max_events_per_arrival']} per read), "
+        f"{gap} -> {verdict} (expected {exp})"
     )
 
 
@@ -270,6 +272,7 @@ async def run_buffering(
         "timeout_s": timeout_s,
         # A client late by a whole event gap merges reads itself: no proof of buffering.
         "max_client_lag_p99_ms": itl_ms,
+        "paths": {p.name: p.label for p in PATHS},
     }
     result = ScenarioResult(name="buffering", settings=settings, numbers={}, verdicts={})
     binary = nginx_path or find_nginx()
@@ -278,7 +281,8 @@ async def run_buffering(
     settings["nginx"] = binary
     paths = [p for p in PATHS if p.variant in service_urls]
     if not paths:
-        return _skipped(result, f"no service for {sorted({p.variant for p in PATHS})}")
+        wanted = sorted({p.variant for p in PATHS})
+        return _skipped(result, f"needs services {wanted}, got {sorted(service_urls)}")
     result.evidence.extend(
         f"{p.name}: skipped, no {p.variant} service" for p in PATHS if p not in paths
     )
@@ -347,3 +351,35 @@ def _compare_to_direct(result: ScenarioResult) -> None:
         numbers = result.numbers.get(name)
         if name != "direct" and numbers is not None and numbers.get("ttft_ms") is not None:
             numbers["ttft_added_ms"] = round(numbers["ttft_ms"] - direct, 2)
+
+
+def headline(result: ScenarioResult) -> list[str]:
+    """Sentences for a run summary: each buffered path's TTFT against direct, and the fix."""
+    direct = result.numbers.get("direct", {}).get("ttft_ms")
+    by_name = {p.name: p for p in PATHS}
+    lines: list[str] = []
+    for name, verdict in result.verdicts.items():
+        numbers = result.numbers.get(name)
+        if verdict != "buffered" or numbers is None or name not in by_name:
+            continue
+        lines.append(
+            f"Behind nginx ({by_name[name].label}): first token after {numbers['ttft_ms']:.0f} ms"
+            + (f" (direct {direct:.0f} ms)" if direct is not None else "")
+            + f", {numbers['events']} events in {numbers['arrivals_with_events']} read(s)."
+        )
+    fixed = [
+        f"{name} {result.numbers[name]['ttft_ms']:.0f} ms"
+        for name in (
+            "nginx_gzip_accel_header",
+            "nginx_defaults_accel_header",
+            "nginx_buffering_off",
+        )
+        if result.verdicts.get(name) == "streams"
+    ]
+    if lines and fixed:
+        lines.append(
+            "X-Accel-Buffering: no or proxy_buffering off streams it: TTFT "
+            + ", ".join(fixed)
+            + "."
+        )
+    return lines

@@ -9,6 +9,7 @@ import pytest
 from loadtests.records import RequestRecord
 from loadtests.scenarios import buffering as buffering_module
 from loadtests.scenarios.buffering import PATHS, ProxyPath, expected_verdict, measure_path
+from loadtests.scenarios.result import ScenarioResult
 from loadtests.upstream_framing import UpstreamHead
 
 CHUNKED = UpstreamHead(200, {"transfer-encoding": "chunked"})
@@ -116,3 +117,36 @@ async def test_without_nginx_the_scenario_is_skipped_and_invalid(
     assert "nginx not found" in result.skipped
     assert result.valid is False
     assert result.verdicts == {}
+
+
+def test_headline_names_the_buffered_path_and_the_fix() -> None:
+    result = ScenarioResult(
+        name="buffering",
+        settings={},
+        numbers={
+            "direct": {"ttft_ms": 29.0},
+            "nginx_gzip": {"ttft_ms": 1025.6, "events": 50, "arrivals_with_events": 1},
+            "nginx_gzip_accel_header": {"ttft_ms": 30.8},
+        },
+        verdicts={
+            "direct": "streams",
+            "nginx_gzip": "buffered",
+            "nginx_gzip_accel_header": "streams",
+        },
+    )
+    assert buffering_module.headline(result) == [
+        "Behind nginx (gzip.conf -> no_accel_header (client accepts gzip)): first token after "
+        "1026 ms (direct 29 ms), 50 events in 1 read(s).",
+        "X-Accel-Buffering: no or proxy_buffering off streams it: "
+        "TTFT nginx_gzip_accel_header 31 ms.",
+    ]
+
+
+def test_headline_is_empty_when_nothing_buffered() -> None:
+    result = ScenarioResult(
+        name="buffering",
+        settings={},
+        numbers={"direct": {"ttft_ms": 29.0}},
+        verdicts={"direct": "streams"},
+    )
+    assert buffering_module.headline(result) == []
