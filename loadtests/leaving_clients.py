@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import socket
 import time
@@ -67,6 +68,7 @@ async def close_after(
 
 async def burst(
     endpoint: Endpoint,
+    *,
     users: int,
     k: int,
     tag: str,
@@ -117,6 +119,7 @@ async def burst(
 
 
 def _stop_reading_blocking(
+    *,
     endpoint: Endpoint,
     k: int,
     request_id: str,
@@ -166,7 +169,15 @@ async def stop_reading(
     loop = asyncio.get_running_loop()
     sent = time.perf_counter_ns()
     events, left = await loop.run_in_executor(
-        None, _stop_reading_blocking, endpoint, k, request_id, headers, pause_s
+        None,
+        functools.partial(
+            _stop_reading_blocking,
+            endpoint=endpoint,
+            k=k,
+            request_id=request_id,
+            headers=headers,
+            pause_s=pause_s,
+        ),
     )
     record = RequestRecord(
         request_id=request_id,

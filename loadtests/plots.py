@@ -19,7 +19,7 @@ def ttft_per_variant(numbers: Mapping[str, Mapping[str, Any]], out: Path) -> Pat
     if not series:
         return None
     fig, ax = plt.subplots(figsize=(9, 0.6 * len(series) + 1.6))
-    for i, (name, values) in enumerate(series.items()):
+    for i, values in enumerate(series.values()):
         ax.scatter(values, [i] * len(values), s=14, alpha=0.6)
         ax.plot([sorted(values)[len(values) // 2]] * 2, [i - 0.3, i + 0.3], color="black")
     ax.set_yticks(range(len(series)), list(series))

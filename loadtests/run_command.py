@@ -9,7 +9,6 @@ service uses upstream) turns on the ledger-based disconnect scenario for it.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import shlex
 import sys
@@ -25,6 +24,8 @@ from loadtests import expectations, plots, report
 from loadtests.endpoints import Endpoint, mock_endpoint, service_endpoint
 from loadtests.environment import ALL_VARIANTS, Environment, embedded, external
 from loadtests.scenarios.blocking import run_blocking
+from loadtests.scenarios.buffering import headline as buffering_headline
+from loadtests.scenarios.buffering import run_buffering
 from loadtests.scenarios.disconnect import run_disconnect
 from loadtests.scenarios.result import ScenarioResult
 from loadtests.scenarios.ttft import run_ttft
@@ -38,7 +39,8 @@ def _csv(choices: Sequence[str], what: str):  # type: ignore[no-untyped-def]
         unknown = [v for v in items if v not in choices]
         if not items or unknown:
             raise argparse.ArgumentTypeError(
-                f"unknown {what} {', '.join(unknown) or repr(value)}; choose from {', '.join(choices)}"
+                f"unknown {what} {', '.join(unknown) or repr(value)}; "
+                f"choose from {', '.join(choices)}"
             )
         return items
 
@@ -169,7 +171,9 @@ async def _run_scenarios(
                     f"{n}/{m}" for n in names for m in ("close_after", "stop_reading", "burst")
                 ]
                 table = (
-                    {s: "ok" for s in subjects} if env.external_target else expectations.DISCONNECT
+                    dict.fromkeys(subjects, "ok")
+                    if env.external_target
+                    else expectations.DISCONNECT
                 )
                 result = await run_disconnect(
                     endpoints,
@@ -189,17 +193,6 @@ async def _run_scenarios(
 
 
 async def _buffering(env: Environment, endpoints: Sequence[Endpoint]) -> ScenarioResult:
-    try:
-        from loadtests.scenarios.buffering import run_buffering
-    except ImportError:
-        return ScenarioResult(
-            name="buffering",
-            settings={},
-            numbers={},
-            verdicts={},
-            valid=False,
-            skipped="buffering scenario not available",
-        )
     urls = {e.name: e.base_url for e in endpoints}
     return await run_buffering(urls)
 
@@ -214,8 +207,8 @@ def headline(results: dict[str, ScenarioResult]) -> list[str]:
         lines.append(
             f"Sync OpenAI client inside async def: {len(bad['ttfts_ms'])} concurrent streams got "
             f"their first token at {ttfts} s (serialized); /healthz p99 "
-            f"{bad['probe']['latency_ms']['p99']:.0f} ms vs {good['probe']['latency_ms']['p99']:.0f}"
-            " ms with AsyncOpenAI."
+            f"{bad['probe']['latency_ms']['p99']:.0f} ms vs "
+            f"{good['probe']['latency_ms']['p99']:.0f} ms with AsyncOpenAI."
         )
     dc = results.get("disconnect")
     if dc and dc.numbers:
@@ -229,8 +222,6 @@ def headline(results: dict[str, ScenarioResult]) -> list[str]:
         )
     buf = results.get("buffering")
     if buf and buf.numbers and not buf.skipped:
-        from loadtests.scenarios.buffering import headline as buffering_headline
-
         lines.extend(buffering_headline(buf))
     ttft = results.get("ttft")
     if ttft and "reference" in ttft.numbers:

@@ -130,7 +130,7 @@ class TokenStream:
             return
         i = self._next
         write = self._write
-        if i == self._last or i == self._special or self._gone or write is None:
+        if i in (self._last, self._special) or self._gone or write is None:
             self._due_slow(deadline_ns, now_ns)
             return
         rec = self.record
@@ -161,7 +161,7 @@ class TokenStream:
                 rec.max_lateness_ns = max(late, rec.max_lateness_ns)
             i += 1
             # Chunks already due go out in the same write (zero-delay or catching up).
-            if i == self._last or i == self._special or deadlines[i] > now_ns:
+            if i in (self._last, self._special) or deadlines[i] > now_ns:
                 break
         write(out)
         rec.tokens_generated += n

@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import anyio.to_thread
@@ -75,25 +74,29 @@ async def _internal_error_handler(request: Request, exc: Exception) -> Response:
     )
 
 
-def _add_timing_middleware(app: FastAPI) -> None:
-    """The most common FastAPI middleware shape: ``@app.middleware("http")``.
+class SendDelayMiddleware:
+    """Test knob: async work in the send path, ``delay_s`` after every body message.
 
-    Off by default. It is here because it changes where a disconnect lands:
-    Starlette's BaseHTTPMiddleware relays the body through a memory stream, so
-    the endpoint's ``send()`` awaits the middleware, not uvicorn, and a client
-    that leaves while that send is blocked cancels the response mid-``send``
-    (the leak the reference's ClosingStreamingResponse closes; FACTS.md).
+    Stands for any middleware that awaits per chunk (an async audit log, token
+    pacing). It matters for disconnects: with only uvicorn under ``send()``, a
+    client that leaves wakes the blocked send in the same callback that reports
+    the disconnect, so Starlette's cancel lands in the next upstream read and
+    the SDK closes the stream itself. With an await of its own in ``send()``,
+    the cancel lands there and leaves the body generator parked at ``yield``
+    (FACTS.md reproduced the published recipe's leak with a 40 ms sleep in send).
     """
 
-    @app.middleware("http")
-    async def time_requests(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        start_ns = time.perf_counter_ns()
-        response = await call_next(request)
-        logger.debug("%s %s headers after %.1f ms", request.method, request.url.path,
-                     (time.perf_counter_ns() - start_ns) / 1e6)  # fmt: skip
-        return response
+    def __init__(self, app: ASGIApp, delay_s: float) -> None:
+        self.app = app
+        self.delay_s = delay_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_then_pause(message: Message) -> None:
+            await send(message)
+            if message["type"] == "http.response.body" and message.get("more_body", False):
+                await asyncio.sleep(self.delay_s)
+
+        await self.app(scope, receive, send_then_pause if scope["type"] == "http" else send)
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
@@ -141,9 +144,9 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         return running[0]
 
     app = FastAPI(title="streamgauge service", lifespan=lifespan, docs_url=None, redoc_url=None)
+    if settings.send_delay_ms > 0:
+        app.add_middleware(SendDelayMiddleware, delay_s=settings.send_delay_ms / 1000)
     app.add_middleware(RequestIdMiddleware)
-    if settings.timing_middleware:
-        _add_timing_middleware(app)
     app.add_exception_handler(ServiceError, service_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(Exception, _internal_error_handler)

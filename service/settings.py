@@ -71,9 +71,11 @@ class ServiceSettings(BaseSettings):
         False, description="forward the client's X-Mock-* headers upstream (test scenarios only)"
     )
 
-    timing_middleware: bool = Field(
-        False,
-        description="wrap the app in an @app.middleware('http') request timer (BaseHTTPMiddleware)",
+    send_delay_ms: float = Field(
+        0.0,
+        ge=0,
+        description="test knob: await this long after each body message is sent "
+        "(per-chunk async work in the send path); 0 disables",
     )
 
     lag_probe_interval_ms: float = Field(5.0, gt=0, le=1000, description="loop lag probe period")

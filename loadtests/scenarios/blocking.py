@@ -74,15 +74,15 @@ def classify(numbers: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
 
 
 async def _stalls(base_url: str) -> list[dict[str, Any]]:
+    """The service's stall attribution, if it has any (a user's service may not)."""
     try:
         async with httpx.AsyncClient(timeout=5) as client:
             response = await client.get(f"{base_url}/debug/stalls")
-        if response.status_code != 200:
-            return []
-        stalls: list[dict[str, Any]] = response.json().get("stalls", [])
-        return stalls
+        body = response.json() if response.status_code == 200 else {}
     except (httpx.HTTPError, ValueError):
         return []
+    stalls: list[dict[str, Any]] = body.get("stalls", []) if isinstance(body, dict) else []
+    return stalls
 
 
 async def measure_one(

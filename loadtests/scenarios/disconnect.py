@@ -87,7 +87,9 @@ async def _leave(
                 endpoint, k, tag, long_headers, settings["stop_reading_pause_s"]
             )
         ]
-    return await leaving_clients.burst(endpoint, settings["burst_users"], k, tag, headers)
+    return await leaving_clients.burst(
+        endpoint, users=settings["burst_users"], k=k, tag=tag, headers=headers
+    )
 
 
 async def run_disconnect(

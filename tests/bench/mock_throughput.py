@@ -39,20 +39,19 @@ BODY = json.dumps(
 LUA = (
     """
 wrk.method = "POST"
-wrk.body = [[%s]]
+wrk.body = [[{BODY}]]
 wrk.headers["Content-Type"] = "application/json"
 done = function(summary, latency, requests)
-  io.write(string.format("JSON {\\"requests\\": %%d, \\"duration_us\\": %%d, "
-    .. "\\"errors\\": %%d, \\"latency_mean_us\\": %%f, \\"latency_p50_us\\": %%d, "
-    .. "\\"latency_p99_us\\": %%d, \\"latency_max_us\\": %%d, \\"bytes\\": %%d}\\n",
+  io.write(string.format("JSON {\\"requests\\": %d, \\"duration_us\\": %d, "
+    .. "\\"errors\\": %d, \\"latency_mean_us\\": %f, \\"latency_p50_us\\": %d, "
+    .. "\\"latency_p99_us\\": %d, \\"latency_max_us\\": %d, \\"bytes\\": %d}\\n",
     summary.requests, summary.duration,
     summary.errors.connect + summary.errors.read + summary.errors.write
       + summary.errors.status + summary.errors.timeout,
     latency.mean, latency:percentile(50), latency:percentile(99), latency.max, summary.bytes))
 end
 """
-    % BODY
-)
+).replace("{BODY}", BODY)
 
 PACED = {"ttft_ms": 10.0, "itl_ms": 10.0, "tokens": 100}
 ZERO = {"ttft_ms": 0.0, "itl_ms": 0.0, "tokens": 100}

@@ -295,6 +295,14 @@ async def ledger_records(mock_url: str, request_id: str) -> list[dict[str, Any]]
     return records
 
 
+async def ledger_by_id(mock_url: str, limit: int = 1000) -> dict[str, dict[str, Any]]:
+    """The last ``limit`` records in one request (last record per id)."""
+    async with httpx.AsyncClient() as client:
+        resp = await client.get(f"{mock_url}/mock/requests", params={"limit": str(limit)})
+    resp.raise_for_status()
+    return {r["id"]: r for r in resp.json()["requests"]}
+
+
 async def wait_finished(mock_url: str, request_id: str, timeout_s: float = 10.0) -> dict[str, Any]:
     """The mock's record once it has a finish_reason (the generation is over)."""
     deadline = time.monotonic() + timeout_s
