@@ -39,6 +39,17 @@ class Environment:
     processes: list[ServerProcess] = field(default_factory=list)
 
 
+# Variants whose leak needs an await of the send path's own to show: bare
+# uvicorn wakes a blocked send() in the same callback that reports the
+# disconnect, so the cancel lands in the next upstream read instead (see
+# docs/pitfalls/seed_recipe.md). Real apps have such awaits (a middleware doing
+# async work per chunk); --send-delay-ms stands in for one.
+SEND_PATH_AWAITS: dict[str, tuple[str, ...]] = {
+    "seed_recipe": ("--send-delay-ms", "5"),
+    "break_without_close": ("--send-delay-ms", "5"),
+}
+
+
 def service_argv(variant: str, upstream: str, *flags: str) -> list[str]:
     return python_module(
         "service",
@@ -50,6 +61,7 @@ def service_argv(variant: str, upstream: str, *flags: str) -> list[str]:
         upstream,
         "--forward-mock-headers",
         "true",
+        *SEND_PATH_AWAITS.get(variant, ()),
         *flags,
     )
 

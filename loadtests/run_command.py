@@ -25,7 +25,7 @@ from loadtests.endpoints import Endpoint, mock_endpoint, service_endpoint
 from loadtests.environment import ALL_VARIANTS, Environment, embedded, external
 from loadtests.scenarios.blocking import run_blocking
 from loadtests.scenarios.buffering import headline as buffering_headline
-from loadtests.scenarios.buffering import run_buffering
+from loadtests.scenarios.buffering import paths_for, run_buffering
 from loadtests.scenarios.disconnect import run_disconnect
 from loadtests.scenarios.result import ScenarioResult
 from loadtests.scenarios.ttft import run_ttft
@@ -194,6 +194,10 @@ async def _run_scenarios(
 
 async def _buffering(env: Environment, endpoints: Sequence[Endpoint]) -> ScenarioResult:
     urls = {e.name: e.base_url for e in endpoints}
+    if env.external_target:
+        return await run_buffering(
+            urls, paths=paths_for("target"), shape_upstream=env.forwards_mock_headers
+        )
     return await run_buffering(urls)
 
 

@@ -43,7 +43,7 @@ class MockSettings(BaseSettings):
     tokens_spread: int = Field(0, ge=0, description="uniform half-width or normal stddev")
     tokens_per_chunk: int = Field(1, ge=1, le=64, description="tokens sent per SSE chunk")
     text_mode: TextMode = Field(
-        "words", description="words | hard (newlines, quotes, CJK) | echo | long (1 KiB tokens)"
+        "words", description="words | hard (newlines, quotes, CJK) | echo | long (64 KiB tokens)"
     )
     seed: int = Field(0, description="seed of every random draw (latency, text, faults)")
 

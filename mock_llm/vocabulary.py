@@ -91,7 +91,7 @@ HARD: tuple[str, ...] = (
     "{}",
 )
 
-LONG_TOKEN_CHARS = 1024
+LONG_TOKEN_CHARS = 65_536
 
 _ECHO_SPLIT = re.compile(r"\s*\S+")
 
@@ -136,7 +136,8 @@ class Vocabulary:
                 for i in range(count)
             ]
         if mode == "long":
-            # 1 KiB tokens fill socket buffers fast: backpressure scenarios need that.
+            # 64 KiB tokens fill loopback socket buffers (~3 MB) within a second:
+            # backpressure scenarios need a server really blocked in send().
             return [
                 (w * (LONG_TOKEN_CHARS // len(w) + 1))[:LONG_TOKEN_CHARS]
                 for w in rng.choices(WORDS, k=count)

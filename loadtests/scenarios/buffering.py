@@ -28,7 +28,7 @@ import contextlib
 import dataclasses
 import uuid
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,16 @@ PATHS: tuple[ProxyPath, ...] = (
     ProxyPath("nginx_gzip", "gzip", "no_accel_header", client_gzip=True),
     ProxyPath("nginx_gzip_accel_header", "gzip", "reference", client_gzip=True),
 )
+
+
+def paths_for(variant: str) -> tuple[ProxyPath, ...]:
+    """Every proxy configuration in front of one service (a user's ``--target``)."""
+    return (
+        ProxyPath("direct", None, variant),
+        ProxyPath("nginx_defaults", "defaults", variant),
+        ProxyPath("nginx_buffering_off", "buffering_off", variant),
+        ProxyPath("nginx_gzip", "gzip", variant, client_gzip=True),
+    )
 
 
 def expected_verdict(path: ProxyPath, head: UpstreamHead) -> str:
@@ -256,8 +266,9 @@ async def run_buffering(
     nginx_path: str | None = None,
     log_dir: Path | None = None,
     timeout_s: float = 30.0,
+    paths: Sequence[ProxyPath] = PATHS,
 ) -> ScenarioResult:
-    """Measure every path of :data:`PATHS` whose variant is in ``service_urls``.
+    """Measure every path of ``paths`` (default :data:`PATHS`) whose variant is in ``service_urls``.
 
     ``service_urls`` maps a variant (``reference``, ``no_accel_header``) to a service
     base URL. ``shape_upstream`` sends ``X-Mock-*`` headers so the mock streams
@@ -272,19 +283,20 @@ async def run_buffering(
         "timeout_s": timeout_s,
         # A client late by a whole event gap merges reads itself: no proof of buffering.
         "max_client_lag_p99_ms": itl_ms,
-        "paths": {p.name: p.label for p in PATHS},
+        "paths": {p.name: p.label for p in paths},
     }
     result = ScenarioResult(name="buffering", settings=settings, numbers={}, verdicts={})
     binary = nginx_path or find_nginx()
     if binary is None:
         return _skipped(result, "nginx not found (PATH, /usr/sbin): buffering scenario not run")
     settings["nginx"] = binary
-    paths = [p for p in PATHS if p.variant in service_urls]
+    all_paths = list(paths)
+    paths = [p for p in all_paths if p.variant in service_urls]
     if not paths:
-        wanted = sorted({p.variant for p in PATHS})
+        wanted = sorted({p.variant for p in all_paths})
         return _skipped(result, f"needs services {wanted}, got {sorted(service_urls)}")
     result.evidence.extend(
-        f"{p.name}: skipped, no {p.variant} service" for p in PATHS if p not in paths
+        f"{p.name}: skipped, no {p.variant} service" for p in all_paths if p not in paths
     )
     headers = mock_headers(ttft_ms, itl_ms, events) if shape_upstream else {}
     urls = {p.variant: service_urls[p.variant].rstrip("/") for p in paths}

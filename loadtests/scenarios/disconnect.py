@@ -35,7 +35,11 @@ DEFAULTS: dict[str, Any] = {
     "itl_ms": 40.0,
     "ttft_ms": 20.0,
     "burst_users": 100,
-    "stop_reading_pause_s": 1.5,
+    # Mode 2: 64 KiB tokens at 20 ms fill ~3 MB of loopback buffers in about a
+    # second; after 2 s of not reading the service is blocked in send().
+    "stop_reading_pause_s": 2.0,
+    "stop_reading_tokens": 150,
+    "stop_reading_itl_ms": 20.0,
     "max_tokens_after": 1,
     "max_close_ms": 100.0,
     "modes": MODES,
@@ -81,7 +85,15 @@ async def _leave(
     if mode == "close_after":
         return [await leaving_clients.close_after(endpoint, k, tag, headers)]
     if mode == "stop_reading":
-        long_headers = {**headers, "x-mock-text-mode": "long"}
+        long_headers = {
+            **headers,
+            **mock_headers(
+                settings["ttft_ms"],
+                settings["stop_reading_itl_ms"],
+                settings["stop_reading_tokens"],
+            ),
+            "x-mock-text-mode": "long",
+        }
         return [
             await leaving_clients.stop_reading(
                 endpoint, k, tag, long_headers, settings["stop_reading_pause_s"]
@@ -117,7 +129,14 @@ async def run_disconnect(
             records = await _leave(endpoint, mode, settings, headers)
             result.records.extend(records)
             # A leaking service relays to the end: let the upstream's schedule run out.
-            await asyncio.sleep(stream_s + 0.3)
+            if mode == "stop_reading":
+                rest_s = (
+                    settings["stop_reading_tokens"] * settings["stop_reading_itl_ms"] / 1e3
+                    - settings["stop_reading_pause_s"]
+                )
+                await asyncio.sleep(max(0.0, rest_s) + 0.3)
+            else:
+                await asyncio.sleep(stream_s + 0.3)
             ledger = {
                 r["id"]: r
                 for r in await asyncio.get_running_loop().run_in_executor(

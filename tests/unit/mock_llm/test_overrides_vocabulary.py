@@ -52,6 +52,6 @@ def test_echo_cycles_with_spaces() -> None:
     assert Vocabulary.draw(random.Random(), 4, "echo", "a b") == ["a", " b", " a", " b"]
 
 
-def test_long_mode_tokens_are_one_kib() -> None:
+def test_long_mode_tokens_are_64_kib() -> None:
     tokens = Vocabulary.draw(random.Random(0), 3, "long")
-    assert [len(t) for t in tokens] == [1024] * 3
+    assert [len(t) for t in tokens] == [65_536] * 3
