@@ -83,6 +83,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "service") -> None:
         http="httptools",
         lifespan="on",
         log_level=settings.log_level,
+        # Our basicConfig (stderr) instead of uvicorn's, whose access log goes
+        # to stdout: a pipe nobody drains once the URL line has been read.
+        log_config=None,
         access_log=settings.access_log,
         timeout_graceful_shutdown=settings.shutdown_grace_s,
     )

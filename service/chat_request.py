@@ -108,7 +108,8 @@ async def parse_chat_request(request: Request, settings: ServiceSettings) -> Cha
         if any(e["type"] == "json_invalid" for e in errors):
             raise ServiceError(400, "invalid_json", "the request body is not valid JSON") from None
         details: list[dict[str, object]] = [
-            {"loc": list(e["loc"]), "message": e["msg"]} for e in errors
+            {"loc": list(e["loc"]), "message": e["msg"].removeprefix("Value error, ")}
+            for e in errors
         ]
         raise _invalid("the request body does not match the schema", details) from None
     _check_limits(chat, settings)

@@ -10,7 +10,7 @@ in a ``finally``, shielded from that very cancellation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import anyio
 from starlette.background import BackgroundTask
@@ -56,16 +56,38 @@ class InstrumentedStreamingResponse(StreamingResponse):
 
 
 class ClosingStreamingResponse(InstrumentedStreamingResponse):
-    """Always ``aclose()`` the body iterator, whatever ended the response."""
+    """Always ``aclose()`` the body iterator (then ``on_close``), whatever ended the response."""
+
+    def __init__(
+        self,
+        content: ContentStream,
+        *,
+        metrics: ServiceMetrics,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        on_close: Callable[[], Awaitable[None]] | None = None,
+        on_disconnect: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(content, metrics=metrics, headers=headers, media_type=media_type)
+        self._on_close = on_close
+        self._on_disconnect = on_disconnect
+
+    async def listen_for_disconnect(self, receive: Receive) -> None:
+        await super().listen_for_disconnect(receive)
+        if not self.completed and self._on_disconnect is not None:
+            # Synchronous and first: runs before the cancellation unwinds.
+            self._on_disconnect()
 
     async def stream_response(self, send: Send) -> None:
         try:
             await super().stream_response(send)
         finally:
-            aclose = getattr(self.body_iterator, "aclose", None)
-            if aclose is not None:
-                # Shielded: this runs while the task is being cancelled (the
-                # disconnect), and the close must still reach the upstream.
-                with anyio.CancelScope(shield=True) as scope:
-                    scope.deadline = anyio.current_time() + CLOSE_TIMEOUT_S
+            # Shielded: this runs while the task is being cancelled (the
+            # disconnect), and the close must still reach the upstream.
+            with anyio.CancelScope(shield=True) as scope:
+                scope.deadline = anyio.current_time() + CLOSE_TIMEOUT_S
+                aclose = getattr(self.body_iterator, "aclose", None)
+                if aclose is not None:
                     await aclose()
+                if self._on_close is not None:
+                    await self._on_close()

@@ -87,6 +87,9 @@ class ServiceSettings(BaseSettings):
         3, ge=0, description="on SIGTERM, wait this long for streams, then cancel them"
     )
     warm_up: bool = Field(True, description="exercise the SDK once at startup (see lifespan)")
+    gc_freeze: bool = Field(
+        True, description="gc.freeze() after startup: full collections skip startup objects"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field("warning")
     access_log: bool = Field(False, description="uvicorn access log (costs CPU per request)")
 

@@ -7,11 +7,14 @@ when non-empty; the role-only first chunk (``content == ""``) and the usage chun
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
+import anyio.to_thread
 import httpx2
 import openai
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
@@ -105,46 +108,64 @@ _WARM_UP_SSE = b"".join(
 _WARM_UP_MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "warm up"}]
 
 
-def _warm_up_response(request: httpx2.Request) -> httpx2.Response:
-    return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=_WARM_UP_SSE)
+async def _answer_canned(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    writer.write(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n"
+        b"content-length: %d\r\n\r\n%b" % (len(_WARM_UP_SSE), _WARM_UP_SSE)
+    )
+    await writer.drain()
+    writer.close()
+
+
+@contextlib.asynccontextmanager
+async def _canned_upstream() -> AsyncIterator[str]:
+    """A throwaway loopback server answering any request with the canned stream."""
+    server = await asyncio.start_server(_answer_canned, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 async def warm_up_async() -> None:
-    """One full streamed call through the SDK against an in-process transport.
+    """One full streamed call through the SDK and its real HTTP stack, over loopback.
 
-    The first ``create()`` in a process stalls the loop 50-110 ms (lazy imports,
-    pydantic schema building; FACTS.md). Paying it at startup keeps it out of
-    the first user's TTFT, without needing the upstream to be up.
+    The first ``create()`` in a process stalls the loop 50-110 ms (lazy imports
+    of the SDK, httpcore2 and anyio's backend, pydantic schema building;
+    FACTS.md). Paying it at startup keeps it out of the first user's TTFT,
+    without needing the upstream to be up.
     """
-    transport = httpx2.MockTransport(_warm_up_response)
-    async with (
-        httpx2.AsyncClient(transport=transport) as http,
-        openai.AsyncOpenAI(
-            api_key="warm-up", base_url="http://warm-up.invalid/v1", http_client=http,
-            max_retries=0,
-        ) as client,
-    ):  # fmt: skip
-        stream = await client.chat.completions.create(
-            model="w",
-            messages=_WARM_UP_MESSAGES,
-            stream=True,
-            stream_options={"include_usage": True},
-        )
-        async with stream:
-            async for chunk in stream:
-                chunk_text(chunk)
+    async with _canned_upstream() as base_url:
+        client = openai.AsyncOpenAI(api_key="warm-up", base_url=base_url, max_retries=0)
+        async with client:
+            stream = await client.chat.completions.create(
+                model="w",
+                messages=_WARM_UP_MESSAGES,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            async with stream:
+                async for chunk in stream:
+                    chunk_text(chunk)
 
 
-def warm_up_sync() -> None:
-    """The same for the sync client (teaching variants); call it in a thread."""
-    transport = httpx2.MockTransport(_warm_up_response)
-    with (
-        httpx2.Client(transport=transport) as http,
-        openai.OpenAI(
-            api_key="warm-up", base_url="http://warm-up.invalid/v1", http_client=http,
-            max_retries=0,
-        ) as client,
-    ):  # fmt: skip
+async def warm_up_sync() -> None:
+    """The same for the sync client (teaching variants), run in a worker thread."""
+    async with _canned_upstream() as base_url:
+        await anyio.to_thread.run_sync(_sync_call, base_url)
+
+
+def _sync_call(base_url: str) -> None:
+    with openai.OpenAI(api_key="warm-up", base_url=base_url, max_retries=0) as client:
         stream = client.chat.completions.create(
             model="w",
             messages=_WARM_UP_MESSAGES,

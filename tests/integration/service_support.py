@@ -169,6 +169,7 @@ class RawStream:
         request_id: str | None = None,
         rcvbuf: int | None = None,
         path: str = "/chat/stream",
+        method: str = "POST",
     ) -> RawStream:
         loop = asyncio.get_running_loop()
         host, port = url.removeprefix("http://").rsplit(":", 1)
@@ -181,7 +182,7 @@ class RawStream:
             "x-request-id": rid,
             **(headers or {}),
         }
-        head = f"POST {path} HTTP/1.1\r\n" + "".join(
+        head = f"{method} {path} HTTP/1.1\r\n" + "".join(
             f"{k}: {v}\r\n" for k, v in all_headers.items()
         )
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -343,7 +344,7 @@ async def metric_value(service_url: str, name: str) -> float:
     async with httpx.AsyncClient() as client:
         text = (await client.get(f"{service_url}/metrics")).text
     for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
+        if line.startswith((name + " ", name + "{")):
             return float(line.rsplit(" ", 1)[1])
     raise AssertionError(f"metric {name} not found")
 
@@ -357,7 +358,7 @@ class Prober:
     def __init__(self, url: str, rate_hz: float, duration_s: float) -> None:
         import subprocess
 
-        self._proc = subprocess.Popen(  # noqa: S603 - our own script
+        self._proc = subprocess.Popen(
             [sys.executable, str(PROBER_SCRIPT), url, str(rate_hz), str(duration_s)],
             stdout=subprocess.PIPE,
         )

@@ -91,8 +91,9 @@ async def test_sync_client_in_async_blocks_and_serializes(
     line = _line_of(SYNC_IN_ASYNC, "for chunk in stream:")
     ours = f"service/variants/sync_client_in_async.py:{line} in events"
     named = [s for s in stalls if s["service_frame"] and s["service_frame"].startswith(ours)]
-    print("stall:", named[0]["duration_ms"] if named else None, named[0]["blocking_call"] if named else stalls)
     assert named, stalls
+    print(f"stall {named[0]['duration_ms']} ms at {named[0]['service_frame']}"
+          f" <- {named[0]['blocking_call']}")  # fmt: skip
     assert any("recv" in s["blocking_call"] for s in named)
     assert max(s["duration_ms"] for s in named) > 500
     assert f'service_frame="{ours}' in metrics

@@ -1,0 +1,66 @@
+"""Chunk rules and request ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from openai.types.chat import ChatCompletionChunk
+
+from service.settings import ServiceSettings
+from service.upstream import chunk_finished, chunk_text, forwarded_headers, request_id_from
+
+
+def _chunk(
+    choices: list[dict[str, Any]], usage: dict[str, int] | None = None
+) -> ChatCompletionChunk:
+    return ChatCompletionChunk.model_validate(
+        {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+         "choices": choices, "usage": usage}
+    )  # fmt: skip
+
+
+def _choice(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    return {"index": 0, "delta": delta, "finish_reason": finish}
+
+
+def test_content_chunk_is_a_token() -> None:
+    assert chunk_text(_chunk([_choice({"content": " hi"})])) == " hi"
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        _chunk([_choice({"role": "assistant", "content": ""})]),  # role-only first chunk
+        _chunk([_choice({})], None),  # empty delta
+        _chunk([_choice({}, "stop")]),  # finish chunk
+        _chunk([], {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}),  # usage
+    ],
+)
+def test_chunks_without_text_are_not_tokens(chunk: ChatCompletionChunk) -> None:
+    assert chunk_text(chunk) is None
+
+
+def test_finish_detection() -> None:
+    assert chunk_finished(_chunk([_choice({}, "length")]))
+    assert not chunk_finished(_chunk([_choice({"content": "a"})]))
+    assert not chunk_finished(_chunk([], {"prompt_tokens": 1, "completion_tokens": 1,
+                                          "total_tokens": 2}))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("abc-123", True), ("a.b:c_d", True), ("", False), ("has space", False), ("x" * 129, False)],
+)
+def test_request_id_is_kept_only_when_sane(given: str, kept: bool) -> None:
+    made = request_id_from({"x-request-id": given})
+    assert (made == given) is kept
+    assert len(request_id_from({})) == 32
+
+
+def test_mock_headers_are_forwarded_only_when_enabled() -> None:
+    headers = {"x-mock-tokens": "5", "authorization": "Bearer client", "X-Mock-Fault": "drop"}
+    off = forwarded_headers("rid", headers, ServiceSettings())
+    on = forwarded_headers("rid", headers, ServiceSettings(forward_mock_headers=True))
+    assert off == {"x-request-id": "rid"}
+    assert on == {"x-request-id": "rid", "x-mock-tokens": "5", "x-mock-fault": "drop"}
