@@ -7,7 +7,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test check bench install clean
+BENCH_STORE := file://results/baselines/pytest-benchmark
+MICRO := $(BIN)/python -m pytest tests/bench/test_micro.py -m bench -p no:cacheprovider \
+	--benchmark-enable --benchmark-storage=$(BENCH_STORE)
+
+.PHONY: run test check bench bench-micro bench-baseline bench-compare gate-suite install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +32,25 @@ check: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(STAMP)
+# Long benchmarks: each writes JSON to results/bench/ (numbers in results/README.md).
+bench: $(STAMP) bench-micro
 	$(BIN)/python -m tests.bench.mock_throughput
+	$(BIN)/python -m tests.bench.service_overhead
+
+bench-micro: $(STAMP)
+	$(MICRO)
+
+# Record new micro-benchmark baselines (commit results/baselines/pytest-benchmark/).
+bench-baseline: $(STAMP)
+	$(MICRO) --benchmark-save=micro
+
+# Fail when a micro-benchmark's mean is 30% worse than the stored baseline.
+bench-compare: $(STAMP)
+	$(MICRO) --benchmark-compare --benchmark-compare-fail=mean:30%
+
+# The gate's own trust test: 5/5 passes unchanged, 5/5 fails per seeded regression (~25 min).
+gate-suite: $(STAMP)
+	$(BIN)/python -m pytest tests/gate -m slow
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
