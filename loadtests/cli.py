@@ -31,10 +31,31 @@ def _run(args: list[str]) -> int:
     return run_main(args)
 
 
+def _capacity(args: list[str]) -> int:
+    from loadtests.capacity_command import main as capacity_main
+
+    return capacity_main(args)
+
+
+def _baseline(args: list[str]) -> int:
+    from loadtests.gate_command import run_baseline
+
+    return run_baseline(args)
+
+
+def _gate(args: list[str]) -> int:
+    from loadtests.gate_command import run_gate
+
+    return run_gate(args)
+
+
 COMMANDS = {
     "run": (_run, "the main job: start mock + service variants (+ nginx), measure, report"),
     "mock": (_mock, "run mock_llm, the fake OpenAI-compatible upstream"),
+    "baseline": (_baseline, "record a regression-gate baseline for a service"),
+    "gate": (_gate, "compare a service against a baseline: exit 0 pass, 1 regression, 2 error"),
     "serve": (_serve, "run the streaming service (a variant) in front of an upstream"),
+    "capacity": (_capacity, "Locust step ramp: the largest concurrency meeting the SLO"),
 }
 
 
