@@ -48,7 +48,7 @@ class Check:
 
 
 def _upper(
-    name: str, baseline: float | None, now: float | None, limit: float, band: float, label: str
+    name: str, baseline: float | None, now: float | None, *, limit: float, band: float, label: str
 ) -> Check:
     """``now <= limit`` passes; up to ``limit * (1 + band)`` is borderline."""
     if now is None:
@@ -75,9 +75,9 @@ def ttft_checks(base: Mapping[str, Any], now: Mapping[str, Any], tol: Tolerances
                 "ttft.ratio",
                 round(b_ratio, 3),
                 n_ratio,
-                limit,
-                tol.borderline_band,
-                f"<= {limit:.2f}",
+                limit=limit,
+                band=tol.borderline_band,
+                label=f"<= {limit:.2f}",
             )
         )
     b_p99, n_p99 = base.get("p99_ms"), now.get("p99_ms")
@@ -88,9 +88,9 @@ def ttft_checks(base: Mapping[str, Any], now: Mapping[str, Any], tol: Tolerances
                 "ttft.p99_ms",
                 round(b_p99, 1),
                 n_p99,
-                limit,
-                tol.borderline_band,
-                f"<= {limit:.0f} ms",
+                limit=limit,
+                band=tol.borderline_band,
+                label=f"<= {limit:.0f} ms",
             )
         )
     return checks
@@ -105,17 +105,17 @@ def blocking_checks(
             "blocking.healthz_p99_ms",
             base.get("healthz_p99_ms"),
             now.get("healthz_p99_ms"),
-            tol.healthz_p99_ms,
-            tol.borderline_band,
-            f"<= {tol.healthz_p99_ms:g} ms",
+            limit=tol.healthz_p99_ms,
+            band=tol.borderline_band,
+            label=f"<= {tol.healthz_p99_ms:g} ms",
         ),
         _upper(
             "blocking.ttft_spread_ms",
             base.get("ttft_spread_ms"),
             now.get("ttft_spread_ms"),
-            tol.serial_spread_ms,
-            tol.borderline_band,
-            f"<= {tol.serial_spread_ms:g} ms",
+            limit=tol.serial_spread_ms,
+            band=tol.borderline_band,
+            label=f"<= {tol.serial_spread_ms:g} ms",
         ),
     ]
 
@@ -142,9 +142,9 @@ def disconnect_checks(
                 f"disconnect.{mode}.upstream_close_ms",
                 b.get("upstream_close_ms"),
                 n.get("upstream_close_ms"),
-                tol.upstream_close_ms,
-                tol.borderline_band,
-                f"<= {tol.upstream_close_ms:g} ms",
+                limit=tol.upstream_close_ms,
+                band=tol.borderline_band,
+                label=f"<= {tol.upstream_close_ms:g} ms",
             )
         )
     return checks
