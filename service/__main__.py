@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "service") -> None:
     config = uvicorn.Config(
         create_app(settings),
         loop="uvloop",
-        http="httptools",
+        http=settings.http,
         lifespan="on",
         log_level=settings.log_level,
         # Our basicConfig (stderr) instead of uvicorn's, whose access log goes

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service import upstream
+from service import upstream, warm_up
 from service.auth import bearer_dependency
 from service.chat_request import ChatRequest, parse_chat_request
 from service.context import REQUEST_ID_SCOPE_KEY, StreamContext
@@ -107,14 +107,15 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.warm_up:
-            await upstream.warm_up_async()
+            await warm_up.warm_up_async()
             if settings.variant in SYNC_VARIANTS:
-                await upstream.warm_up_sync()
+                await warm_up.warm_up_sync()
         context = StreamContext(
             settings=settings,
             metrics=metrics,
             async_client=upstream.async_client(settings),
             sync_client=upstream.sync_client(settings),
+            reference_client=upstream.reference_client(settings),
         )
         probe = LagProbe(settings.lag_probe_interval_ms / 1000, metrics.observe_lag)
         watchdog = StallWatchdog(
@@ -143,6 +144,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await probe_task
             await context.async_client.close()
+            await context.reference_client.close()
             context.sync_client.close()
 
     def current() -> _Running:

@@ -32,8 +32,13 @@ class StreamContext:
 
     settings: ServiceSettings
     metrics: ServiceMetrics
+    # The SDK's own HTTP stack, for the teaching variants: what they demonstrate
+    # depends on it (a buffered chunk instead of a socket read moves where a
+    # cancellation lands; tests/integration/test_service_disconnect.py).
     async_client: openai.AsyncOpenAI
     sync_client: openai.OpenAI
+    # The reference's: on the lean transport unless settings say otherwise.
+    reference_client: openai.AsyncOpenAI
 
     def call_for(self, request: Request, chat: ChatRequest) -> UpstreamCall:
         return UpstreamCall(

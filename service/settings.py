@@ -59,6 +59,14 @@ class ServiceSettings(BaseSettings):
     # 429/502/504 with Retry-After and decides (FACTS.md: SDK default is 2).
     max_retries: int = Field(0, ge=0, le=10, description="SDK retries before the first byte")
 
+    upstream_http: Literal["lean", "httpx2"] = Field(
+        "lean",
+        description="HTTP client under the reference's AsyncOpenAI: 'lean' "
+        "(service/upstream_transport.py: HTTP/1.1, about half the CPU per token; the SDK's "
+        "stack anyway if a proxy is configured) or 'httpx2' (the SDK's own stack). "
+        "Teaching variants always use the SDK's stack",
+    )
+
     max_prompt_chars: int = Field(32_000, ge=1, description="longest prompt (all messages)")
     max_messages: int = Field(64, ge=1, description="most messages in one request")
     max_output_tokens: int = Field(4096, ge=1, description="largest max_tokens accepted")
@@ -89,6 +97,12 @@ class ServiceSettings(BaseSettings):
     warm_up: bool = Field(True, description="exercise the SDK once at startup (see lifespan)")
     gc_freeze: bool = Field(
         True, description="gc.freeze() after startup: full collections skip startup objects"
+    )
+    # nginx's default proxy_pass asks with HTTP/1.0. httptools answers it chunked
+    # and nginx relays it per chunk; h11 answers close-delimited, as HTTP/1.0
+    # requires, and nginx buffers the whole reply (docs/pitfalls/no_accel_header.md).
+    http: Literal["httptools", "h11"] = Field(
+        "httptools", description="uvicorn's HTTP protocol implementation"
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field("warning")
     access_log: bool = Field(False, description="uvicorn access log (costs CPU per request)")

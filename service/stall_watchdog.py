@@ -1,7 +1,8 @@
 """Stall attribution: a thread that catches the event loop stuck and says where.
 
 The lag probe updates a heartbeat every few ms while the loop runs. This thread
-polls it; when the heartbeat is older than the threshold (100 ms by default) it
+checks it each time the last heartbeat it saw would reach the threshold's age;
+when the heartbeat is older than the threshold (100 ms by default) it
 samples the loop thread's stack with ``sys._current_frames()``, and when the
 loop ticks again it records the stall: duration, the innermost frame (the call
 that blocks, e.g. a socket ``recv`` inside the sync HTTP client) and the
@@ -119,7 +120,9 @@ class StallWatchdog:
     def _run(self) -> None:
         open_beat: int | None = None
         sample: tuple[int, tuple[str, str | None, tuple[str, ...]]] | None = None
-        while not self._stop.wait(self._poll_s):
+        wait_s = self._poll_s
+        while not self._stop.wait(wait_s):
+            wait_s = self._poll_s  # while a stall is open: poll for its end
             beat = self._heartbeat_ns()
             if open_beat is not None and sample is not None:
                 if beat == open_beat:
@@ -132,6 +135,13 @@ class StallWatchdog:
                 sample = (silent_ns, summarize_stack(frame))
                 del frame  # do not keep the loop's frames alive
                 open_beat = beat
+            else:
+                # Healthy: sleep until this heartbeat would be threshold old
+                # (+1 ms against early wake-ups), not a fixed poll. ~10 wake-ups
+                # a second instead of 50: at idle each one is a wake-up of a
+                # sleeping process, and a stall is caught as it crosses the
+                # threshold instead of up to one poll later.
+                wait_s = (self._threshold_ns - silent_ns) / 1e9 + 0.001
 
     def _record(
         self, before: int, after: int, sample: tuple[int, tuple[str, str | None, tuple[str, ...]]]

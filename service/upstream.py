@@ -7,19 +7,19 @@ when non-empty; the role-only first chunk (``content == ""``) and the usage chun
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
+import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-import anyio.to_thread
 import httpx2
 import openai
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
 from service.settings import ServiceSettings
+from service.upstream_transport import LeanTransport
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -60,13 +60,33 @@ def _timeout(settings: ServiceSettings) -> httpx2.Timeout:
     return httpx2.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
 
 
-def async_client(settings: ServiceSettings) -> openai.AsyncOpenAI:
+def env_proxy_applies(url: str) -> bool:
+    """Whether ``*_proxy`` environment variables route ``url`` through a proxy."""
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies_environment()
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(parts.hostname or "")  # honours no_proxy
+
+
+def async_client(
+    settings: ServiceSettings, http_client: httpx2.AsyncClient | None = None
+) -> openai.AsyncOpenAI:
+    """The SDK client; ``http_client=None`` is the SDK's own HTTP stack."""
     return openai.AsyncOpenAI(
         api_key=settings.api_key.get_secret_value(),
         base_url=settings.upstream_base_url,
         timeout=_timeout(settings),
         max_retries=settings.max_retries,
+        http_client=http_client,
     )
+
+
+def reference_client(settings: ServiceSettings) -> openai.AsyncOpenAI:
+    """The reference's client: on :class:`LeanTransport` unless asked not to or a proxy applies."""
+    if settings.upstream_http == "lean" and not env_proxy_applies(settings.upstream_base_url):
+        return async_client(settings, openai.DefaultAsyncHttpxClient(transport=LeanTransport()))
+    return async_client(settings)
 
 
 def sync_client(settings: ServiceSettings) -> openai.OpenAI:
@@ -88,90 +108,3 @@ def chunk_text(chunk: ChatCompletionChunk) -> str | None:
 
 def chunk_finished(chunk: ChatCompletionChunk) -> bool:
     return bool(chunk.choices) and chunk.choices[0].finish_reason is not None
-
-
-# A complete stream in OpenAI's format, served in-process at startup.
-_WARM_UP_SSE = b"".join(
-    b"data: " + line + b"\n\n"
-    for line in (
-        b'{"id":"w","object":"chat.completion.chunk","created":0,"model":"w",'
-        b'"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}',
-        b'{"id":"w","object":"chat.completion.chunk","created":0,"model":"w",'
-        b'"choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":null}]}',
-        b'{"id":"w","object":"chat.completion.chunk","created":0,"model":"w",'
-        b'"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}',
-        b'{"id":"w","object":"chat.completion.chunk","created":0,"model":"w","choices":[],'
-        b'"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}',
-        b"[DONE]",
-    )
-)
-_WARM_UP_MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "warm up"}]
-
-
-async def _answer_canned(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    await reader.readexactly(length)
-    writer.write(
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n"
-        b"content-length: %d\r\n\r\n%b" % (len(_WARM_UP_SSE), _WARM_UP_SSE)
-    )
-    await writer.drain()
-    writer.close()
-
-
-@contextlib.asynccontextmanager
-async def _canned_upstream() -> AsyncIterator[str]:
-    """A throwaway loopback server answering any request with the canned stream."""
-    server = await asyncio.start_server(_answer_canned, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.close()
-        await server.wait_closed()
-
-
-async def warm_up_async() -> None:
-    """One full streamed call through the SDK and its real HTTP stack, over loopback.
-
-    The first ``create()`` in a process stalls the loop 50-110 ms (lazy imports
-    of the SDK, httpcore2 and anyio's backend, pydantic schema building;
-    FACTS.md). Paying it at startup keeps it out of the first user's TTFT,
-    without needing the upstream to be up.
-    """
-    async with _canned_upstream() as base_url:
-        client = openai.AsyncOpenAI(api_key="warm-up", base_url=base_url, max_retries=0)
-        async with client:
-            stream = await client.chat.completions.create(
-                model="w",
-                messages=_WARM_UP_MESSAGES,
-                stream=True,
-                stream_options={"include_usage": True},
-            )
-            async with stream:
-                async for chunk in stream:
-                    chunk_text(chunk)
-
-
-async def warm_up_sync() -> None:
-    """The same for the sync client (teaching variants), run in a worker thread."""
-    async with _canned_upstream() as base_url:
-        await anyio.to_thread.run_sync(_sync_call, base_url)
-
-
-def _sync_call(base_url: str) -> None:
-    with openai.OpenAI(api_key="warm-up", base_url=base_url, max_retries=0) as client:
-        stream = client.chat.completions.create(
-            model="w",
-            messages=_WARM_UP_MESSAGES,
-            stream=True,
-            stream_options={"include_usage": True},
-        )
-        with stream:
-            for chunk in stream:
-                chunk_text(chunk)

@@ -1,13 +1,17 @@
 """no_accel_header: the reference without ``X-Accel-Buffering: no``.
 
-Symptom: direct to the service, nothing is wrong. Behind nginx with its
-defaults (``proxy_buffering on``, upstream HTTP/1.0) the client gets the
-headers and the first event ~1 s late, all events in one read, or per 4 KB
-buffer: TTFT becomes "time to the end of the first 4 KB".
-The number: 50 events x 44 B, 20 ms apart through nginx defaults: first byte
-at ~1040 ms, 1 read; with the header 1.6 ms, 51 reads (FACTS.md "Proxies").
-Caught by: tests/proxy (needs nginx); tests/integration/test_service_framing.py
-asserts the header is missing here and present on the reference.
+Symptom: direct to the service, nothing is wrong. Behind nginx the reply can be
+held until ~4 KB or its end: TTFT becomes "time to the end of the first 4 KB".
+nginx's defaults ask the upstream with HTTP/1.0, so it depends on uvicorn's
+protocol (``--http``): httptools answers chunked and nginx relays per chunk
+(streams, by accident); h11 answers close-delimited and nginx buffers it all.
+gzip on ``text/event-stream`` buffers under both.
+The number: 50 events x 44 B, 20 ms apart, through nginx 1.22: defaults on h11
+first event at ~1020-1045 ms in 1 read, on httptools 40 ms in 50 reads; gzip
+~1020 ms in 1 read on either; the reference 29-46 ms, 50 reads, on every path.
+Caught by: tests/proxy/test_buffering.py (needs nginx; both protocols);
+tests/integration/test_service_framing.py asserts the header is missing here
+and present on the reference.
 Fix: send ``X-Accel-Buffering: no`` on every SSE response (the reference does),
 or ``proxy_buffering off`` for the location in nginx.
 """

@@ -1,11 +1,17 @@
 """reference: the streaming endpoint done right; every other variant is a diff from it.
 
-- AsyncOpenAI, warmed up at startup; the upstream stream is held in
-  ``async with`` inside the body generator, and the response
-  (:class:`ClosingStreamingResponse`) ``aclose()``s that generator in a shielded
-  ``finally``. Together they close the upstream on every exit path: normal end,
-  client gone while we await the upstream, client gone while ``send()`` is
-  blocked, upstream error, timeout, server shutdown.
+- AsyncOpenAI, warmed up at startup, through ``with_streaming_response``: the
+  SDK still authenticates, retries, times out and maps HTTP errors, but the
+  body is parsed by :mod:`service.upstream_stream` instead of the SDK's
+  per-chunk pydantic models (190-280 us of CPU per chunk), and the client runs
+  on :mod:`service.upstream_transport` instead of httpcore2/h11
+  (``--upstream-http httpx2`` switches back). Service CPU per relayed token at
+  50-200 streams: ~130-155 us, from ~400-440 (tests/bench/service_overhead.py).
+- The upstream stream is held in ``async with`` inside the body generator, and
+  the response (:class:`ClosingStreamingResponse`) ``aclose()``s that generator
+  in a shielded ``finally``. Together they close the upstream on every exit
+  path: normal end, client gone while we await the upstream, client gone while
+  ``send()`` is blocked, upstream error, timeout, server shutdown.
 - The first token is pulled before the response is built, so an upstream
   failure before it is an HTTP status (429 + Retry-After, 502, 504); a client
   that leaves during that wait is noticed at once (raced against ``receive``).
@@ -22,8 +28,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import anyio
-from openai import AsyncStream
-from openai.types.chat import ChatCompletionChunk
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -39,14 +43,15 @@ from service.errors import (
 from service.metrics import ServiceMetrics
 from service.responses import ClosingStreamingResponse
 from service.sse import DONE_EVENT, SSE_MEDIA_TYPE, token_event
-from service.upstream import UpstreamCall, chunk_finished, chunk_text
+from service.upstream import UpstreamCall
+from service.upstream_stream import UpstreamStream, open_stream
 
 
 @dataclass
 class _Opened:
     """An upstream stream whose first token (or end) has already arrived."""
 
-    stream: AsyncStream[ChatCompletionChunk]
+    upstream: UpstreamStream
     first_tokens: list[str]
     finished: bool  # a chunk carried finish_reason
     ended: bool  # the upstream stream is exhausted
@@ -64,7 +69,7 @@ class _Opened:
         Only while the response is open: a finished response's connection may
         already serve another request from the pool.
         """
-        response = self.stream.response
+        response = self.upstream.response
         if self.closed or response.is_closed:
             return
         self.aborted = True
@@ -83,7 +88,9 @@ class _Opened:
         """Close the upstream stream once (idempotent), and count it."""
         if not self.closed:
             self.closed = True
-            await self.stream.close()
+            # Shielded: this also runs while a disconnect cancels the task.
+            with anyio.CancelScope(shield=True):
+                await self.upstream.aclose()
             metrics.upstream_streams_closed.inc()
 
 
@@ -105,14 +112,7 @@ async def _open(
     """
     metrics = ctx.metrics
     try:
-        stream = await ctx.async_client.chat.completions.create(
-            model=call.model,
-            messages=call.messages,
-            max_tokens=call.max_tokens,
-            stream=True,
-            stream_options={"include_usage": True},
-            extra_headers=call.headers,
-        )
+        upstream = await open_stream(ctx.reference_client, call)
     except Exception as exc:
         failure = _failure_of(exc, ctx, request_id)
         if failure is None:
@@ -122,25 +122,23 @@ async def _open(
     tokens: list[str] = []
     finished = ended = False
     try:
-        while not tokens and not ended:
-            try:
-                chunk = await stream.__anext__()
-            except StopAsyncIteration:
+        while not tokens:
+            delta = await upstream.next_delta()
+            if delta is None:
                 ended = True
                 break
-            text = chunk_text(chunk)
-            if text is not None:
-                tokens.append(text)
-            finished = finished or chunk_finished(chunk)
+            if delta.text is not None:
+                tokens.append(delta.text)
+            finished = finished or delta.finished
     except BaseException as exc:
         with anyio.CancelScope(shield=True):
-            await stream.close()
+            await upstream.aclose()
         metrics.upstream_streams_closed.inc()
         failure = _failure_of(exc, ctx, request_id) if isinstance(exc, Exception) else None
         if failure is None:
             raise
         return failure
-    return _Opened(stream, tokens, finished, ended)
+    return _Opened(upstream, tokens, finished, ended)
 
 
 async def _unless_client_leaves(
@@ -168,27 +166,22 @@ async def _unless_client_leaves(
 
 async def _relay(opened: _Opened, ctx: StreamContext, request_id: str) -> AsyncIterator[bytes]:
     metrics: ServiceMetrics = ctx.metrics
-    stream = opened.stream
+    upstream = opened.upstream
     try:
         # ``async with`` closes the upstream on every way out of this block,
         # GeneratorExit from the response's aclose() included.
-        async with stream:
+        async with upstream:
             for token in opened.first_tokens:
                 metrics.tokens_relayed.inc()
                 yield token_event(token)
             finished = opened.finished
             if not opened.ended:
                 try:
-                    while True:
-                        try:
-                            chunk = await stream.__anext__()
-                        except StopAsyncIteration:
-                            break
-                        text = chunk_text(chunk)
-                        if text is not None:
+                    while (delta := await upstream.next_delta()) is not None:
+                        if delta.text is not None:
                             metrics.tokens_relayed.inc()
-                            yield token_event(text)
-                        finished = finished or chunk_finished(chunk)
+                            yield token_event(delta.text)
+                        finished = finished or delta.finished
                 except Exception as exc:
                     if opened.aborted:
                         return  # our own abort (the client left), not an upstream failure
@@ -202,6 +195,8 @@ async def _relay(opened: _Opened, ctx: StreamContext, request_id: str) -> AsyncI
                 yield INCOMPLETE.as_event()
                 return
             yield DONE_EVENT
+            # After the client has its [DONE]: lets the connection go back to the pool.
+            await upstream.drain()
     finally:
         await opened.close(metrics)  # already closed: only counts it
 

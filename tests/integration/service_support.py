@@ -11,7 +11,6 @@ import asyncio
 import json
 import re
 import socket
-import sys
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -23,7 +22,6 @@ import httpx
 
 from loadtests.processes import ServerProcess, python_module, start_server
 
-PROBER_SCRIPT = Path(__file__).with_name("healthz_prober.py")
 _EVENT_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 
 
@@ -347,29 +345,6 @@ async def metric_value(service_url: str, name: str) -> float:
         if line.startswith((name + " ", name + "{")):
             return float(line.rsplit(" ", 1)[1])
     raise AssertionError(f"metric {name} not found")
-
-
-# the /healthz prober (its own process, open loop)
-
-
-class Prober:
-    """``healthz_prober.py`` in a child process; :meth:`result` waits for its latencies."""
-
-    def __init__(self, url: str, rate_hz: float, duration_s: float) -> None:
-        import subprocess
-
-        self._proc = subprocess.Popen(
-            [sys.executable, str(PROBER_SCRIPT), url, str(rate_hz), str(duration_s)],
-            stdout=subprocess.PIPE,
-        )
-        assert self._proc.stdout is not None
-        line = self._proc.stdout.readline()
-        assert line.strip() == b"READY", line
-
-    def result(self, timeout_s: float = 60.0) -> list[float]:
-        out, _ = self._proc.communicate(timeout=timeout_s)
-        latencies: list[float] = json.loads(out)["latencies_ms"]
-        return latencies
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -1,8 +1,9 @@
 """Proxy suite fixtures: the nginx binary, a paced mock, and the services behind nginx.
 
 Without nginx the suite skips, except under ``CI=true``, where it must run: there a
-missing nginx is a failure. The services run once per uvicorn HTTP protocol, because
-nginx's defaults treat the two differently (``tests/proxy/h11_service.py``).
+missing nginx is a failure. The services run once per uvicorn HTTP protocol
+(``--http``), because nginx's defaults treat the two differently
+(docs/pitfalls/no_accel_header.md).
 """
 
 from __future__ import annotations
@@ -10,18 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from loadtests.nginx import find_nginx
 from loadtests.processes import ServerProcess, python_module, start_server, start_servers
 
-#: uvicorn HTTP protocol -> the module that serves the service with it.
-SERVICE_MODULES = {"httptools": "service", "h11": "tests.proxy.h11_service"}
+#: uvicorn HTTP protocols (the service's ``--http``).
+PROTOCOLS = ("h11", "httptools")
 VARIANTS = ("reference", "no_accel_header")
-# `python -m tests.proxy.h11_service` must import from the checkout wherever pytest runs.
-_ROOT = Path(__file__).resolve().parents[2]
 EVENTS = 50
 ITL_MS = 20
 
@@ -60,7 +58,7 @@ def paced_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
     server.stop()
 
 
-@pytest.fixture(scope="module", params=sorted(SERVICE_MODULES))
+@pytest.fixture(scope="module", params=PROTOCOLS)
 def services(
     request: pytest.FixtureRequest,
     nginx_binary: str,
@@ -72,17 +70,12 @@ def services(
     logs = tmp_path_factory.mktemp(f"services-{protocol}")
     argvs = [
         python_module(
-            SERVICE_MODULES[protocol], "--variant", variant, "--port", "0",
+            "service", "--variant", variant, "--port", "0", "--http", protocol,
             "--upstream", paced_mock.url, "--forward-mock-headers", "true",
         )
         for variant in VARIANTS
     ]  # fmt: skip
-    pythonpath = os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))
-    started = start_servers(
-        argvs,
-        log_paths=[str(logs / f"{v}.log") for v in VARIANTS],
-        env={"PYTHONPATH": pythonpath},
-    )
+    started = start_servers(argvs, log_paths=[str(logs / f"{v}.log") for v in VARIANTS])
     yield Services(protocol, {v: s.url for v, s in zip(VARIANTS, started, strict=True)})
     for server in started:
         server.stop()

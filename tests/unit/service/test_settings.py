@@ -29,6 +29,14 @@ def test_defaults_do_not_retry_and_bound_inputs() -> None:
     assert settings.forward_mock_headers is False
 
 
+def test_http_stacks_default_to_the_fast_ones_and_are_flags() -> None:
+    """uvicorn on httptools (nginx's HTTP/1.0 gets a chunked answer), the reference on
+    the lean transport; ``--http h11`` and ``--upstream-http httpx2`` switch back."""
+    assert (ServiceSettings().http, ServiceSettings().upstream_http) == ("httptools", "lean")
+    settings = parse_settings(["--http", "h11", "--upstream-http", "httpx2"])
+    assert (settings.http, settings.upstream_http) == ("h11", "httpx2")
+
+
 def test_env_then_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SERVICE_MODEL", "from-env")
     monkeypatch.setenv("SERVICE_READ_TIMEOUT_S", "9")
@@ -54,6 +62,8 @@ def test_env_then_cli(monkeypatch: pytest.MonkeyPatch) -> None:
         (["--variant", "nope"], "--variant"),
         (["--upstream", "not a url"], "--upstream-base-url"),
         (["--max-body-bytes", "10"], "--max-body-bytes"),
+        (["--http", "h2"], "--http"),
+        (["--upstream-http", "aiohttp"], "--upstream-http"),
     ],
 )
 def test_bad_values_exit_2_naming_the_flag(

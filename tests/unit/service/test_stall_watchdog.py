@@ -56,7 +56,7 @@ async def test_summarize_stack_finds_the_innermost_service_frame() -> None:
     assert blocking == stack[0]
     assert service_frame is not None
     assert service_frame.startswith("service/lag_probe.py:")
-    assert "in run: self._on_lag(" in service_frame
+    assert "in _tick: on_lag(" in service_frame
 
 
 def test_no_stall_no_record() -> None:
