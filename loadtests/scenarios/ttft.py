@@ -90,6 +90,14 @@ async def _run_target(
             intended_ns=intended_ns,
         )
 
+    # Warm-up round, not recorded: the target's upstream connection pool and
+    # first-call costs (FACTS.md: the SDK's first call stalls 50-110 ms).
+    await run_closed_loop(
+        send,
+        concurrency=settings["concurrency"],
+        total=settings["concurrency"],
+        max_duration_s=settings["max_duration_s"],
+    )
     return await run_closed_loop(
         send,
         concurrency=settings["concurrency"],

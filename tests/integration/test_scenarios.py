@@ -35,7 +35,6 @@ async def test_ttft_verdicts(env: Environment) -> None:
         direct=mock_endpoint(env.mock_url),
         shape_upstream=True,
         expected=expectations.TTFT,
-        requests=10,
     )
     assert result.verdicts == expectations.TTFT, result.evidence
     ratio = result.numbers["reference"]["ttft_p50_over_direct"]
