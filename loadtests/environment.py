@@ -10,16 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadtests.processes import ServerProcess, python_module, start_server, start_servers
+from service.settings import VARIANT_NAMES
 
-ALL_VARIANTS: tuple[str, ...] = (
-    "reference",
-    "seed_recipe",
-    "sync_client_in_async",
-    "sync_generator",
-    "break_without_close",
-    "raw_text_framing",
-    "no_accel_header",
-)
+# One list of variants: the service's own (its settings validate --variant).
+ALL_VARIANTS: tuple[str, ...] = VARIANT_NAMES
 
 
 @dataclass

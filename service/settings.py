@@ -6,7 +6,7 @@ Built once in ``__main__`` (env ``SERVICE_*``, CLI flags override) and passed to
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -21,15 +21,7 @@ VariantName = Literal[
     "raw_text_framing",
     "no_accel_header",
 ]
-VARIANT_NAMES: tuple[VariantName, ...] = (
-    "reference",
-    "seed_recipe",
-    "sync_client_in_async",
-    "sync_generator",
-    "break_without_close",
-    "raw_text_framing",
-    "no_accel_header",
-)
+VARIANT_NAMES: tuple[VariantName, ...] = get_args(VariantName)
 
 
 class ServiceSettings(BaseSettings):
