@@ -10,13 +10,14 @@ workers connect there (the same command lines work across machines with a real a
 from __future__ import annotations
 
 import contextlib
-import signal
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from loadtests.processes import stop_process
 
 __all__ = [
     "LOCUSTFILE",
@@ -144,17 +145,7 @@ class LocustRun:
         The master first: it tells its workers to quit.
         """
         for proc in [self.main, *self.workers]:
-            _stop(proc, grace_s)
-
-
-def _stop(proc: subprocess.Popen[bytes], grace_s: float) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=grace_s)
+            stop_process(proc, grace_s)
 
 
 def _spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
