@@ -11,31 +11,16 @@ import sys
 from collections.abc import Sequence
 
 import uvloop
-from pydantic import ValidationError
-from pydantic_settings import CliApp, CliSettingsSource
 
 from loadtests.processes import announce_listening
+from loadtests.settings_cli import parse_settings_cli
 from mock_llm.server import create_app
 from mock_llm.settings import MockSettings
 
 
 def parse_settings(argv: Sequence[str], prog: str = "mock_llm") -> MockSettings:
     """Env (``MOCK_LLM_*``) then CLI flags; a bad value exits 2 with a one-line reason."""
-    source: CliSettingsSource[MockSettings] = CliSettingsSource(
-        MockSettings,
-        cli_prog_name=prog,
-        cli_kebab_case=True,
-        cli_implicit_flags=False,
-        cli_exit_on_error=True,
-        cli_avoid_json=True,
-    )
-    try:
-        return CliApp.run(MockSettings, cli_args=list(argv), cli_settings_source=source)
-    except ValidationError as exc:
-        for err in exc.errors():
-            field = "--" + "-".join(str(p) for p in err["loc"]).replace("_", "-")
-            print(f"{prog}: error: {field}: {err['msg']}", file=sys.stderr)
-        raise SystemExit(2) from None
+    return parse_settings_cli(MockSettings, argv, prog)
 
 
 async def _serve(settings: MockSettings) -> None:

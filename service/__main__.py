@@ -14,32 +14,18 @@ import sys
 from collections.abc import Sequence
 
 import uvicorn
-from pydantic import ValidationError
-from pydantic_settings import CliApp, CliSettingsSource
 
 from loadtests.processes import announce_listening
+from loadtests.settings_cli import parse_settings_cli
 from service.app import create_app
 from service.settings import ServiceSettings
 
 
 def parse_settings(argv: Sequence[str], prog: str = "service") -> ServiceSettings:
     """Env then CLI flags; a bad value exits 2 with a one-line reason per field."""
-    source: CliSettingsSource[ServiceSettings] = CliSettingsSource(
-        ServiceSettings,
-        cli_prog_name=prog,
-        cli_kebab_case=True,
-        cli_implicit_flags=False,
-        cli_exit_on_error=True,
-        cli_avoid_json=True,
-        cli_shortcuts={"upstream-base-url": "upstream"},
+    return parse_settings_cli(
+        ServiceSettings, argv, prog, shortcuts={"upstream-base-url": "upstream"}
     )
-    try:
-        return CliApp.run(ServiceSettings, cli_args=list(argv), cli_settings_source=source)
-    except ValidationError as exc:
-        for err in exc.errors():
-            flag = "--" + "-".join(str(p) for p in err["loc"]).replace("_", "-")
-            print(f"{prog}: error: {flag}: {err['msg']}", file=sys.stderr)
-        raise SystemExit(2) from None
 
 
 class _AnnouncingServer(uvicorn.Server):
