@@ -15,7 +15,7 @@ from mock_llm.latency import deadlines_ns, with_stall
 from mock_llm.ledger import LedgerRecord
 from mock_llm.overrides import FaultSpec
 from mock_llm.stats import FINE_LIMIT_NS, FINE_STEP_NS
-from mock_llm.wire import DONE_EVENT, ApiError, ChunkEncoder, Usage, full_response
+from mock_llm.wire import DONE_EVENT, ApiError, ChunkEncoder, Usage
 
 if TYPE_CHECKING:
     from mock_llm.connection import HttpConnection
@@ -220,15 +220,8 @@ class TokenStream:
             self._conn.drop(reset=fault.mode == "reset")
             self._finish("fault", now_ns)
             return
-        enc = self._encoder
-        body = full_response(
-            endpoint=enc.endpoint,
-            completion_id=str(enc._head["id"]),
-            created=int(enc._head["created"]),
-            model=str(enc._head["model"]),
-            text=plan.text,
-            finish_reason=plan.finish_reason,
-            usage=Usage(plan.prompt_tokens, total),
+        body = self._encoder.full_response(
+            plan.text, plan.finish_reason, Usage(plan.prompt_tokens, total)
         )
         self._conn.respond(200, body, plan.headers)
         self._written(total, now_ns)

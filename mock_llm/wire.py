@@ -102,6 +102,18 @@ class ChunkEncoder:
         """The usage chunk OpenAI sends with ``choices: []`` under include_usage."""
         return self._event([], usage.as_dict())
 
+    def full_response(self, text: str, finish_reason: str, usage: Usage) -> bytes:
+        """The non-streaming body for the same completion (same id, created, model)."""
+        return full_response(
+            endpoint=self.endpoint,
+            completion_id=str(self._head["id"]),
+            created=int(self._head["created"]),
+            model=str(self._head["model"]),
+            text=text,
+            finish_reason=finish_reason,
+            usage=usage,
+        )
+
     def malformed(self) -> bytes:
         completion_id = str(self._head["id"]).encode()
         return b'data: {"id": "' + completion_id + b'", "choices": [{"delta": \n\n'
