@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -14,21 +12,8 @@ import pytest
 from loadtests.ledger_client import fetch_records
 from loadtests.metrics import percentile
 from loadtests.processes import python_module, running_server
-from loadtests.records import RequestRecord
-from loadtests.stream_client import stream_request
 from loadtests.tokens import tokens_from_record
-
-BODY = {"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-
-
-async def _run(url: str, n: int, stagger_s: float) -> list[RequestRecord]:
-    tag = uuid.uuid4().hex[:8]
-
-    async def one(i: int) -> RequestRecord:
-        await asyncio.sleep(i * stagger_s)
-        return await stream_request(f"{url}/v1/chat/completions", BODY, request_id=f"{tag}-{i}")
-
-    return await asyncio.gather(*(one(i) for i in range(n)))
+from tests.integration.mock_streams import staggered_streams
 
 
 @pytest.fixture
@@ -47,9 +32,9 @@ def pinned_to_cpu1() -> Iterator[None]:
 async def _p99_diff_ms(mock_url: str, streams: int) -> tuple[float, list[float]]:
     # 1 stream: 20 requests one after another, so p99 is not one sample.
     if streams == 1:
-        records = [r for _ in range(20) for r in await _run(mock_url, 1, 0)]
+        records = [r for _ in range(20) for r in await staggered_streams(mock_url, 1, 0)]
     else:
-        records = await _run(mock_url, streams, 0.002)
+        records = await staggered_streams(mock_url, streams, 0.002)
     ledger = {r["id"]: r for r in fetch_records(mock_url)}
     diffs_ms = []
     for record in records:

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import statistics
-import uuid
 
 from loadtests.metrics import itl_ns, ttft_ns
-from loadtests.records import RequestRecord
-from loadtests.stream_client import stream_request
 from loadtests.tokens import tokens_from_record
-
-BODY = {"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-
-
-async def _staggered(url: str, n: int, stagger_s: float) -> list[RequestRecord]:
-    tag = uuid.uuid4().hex[:8]
-
-    async def one(i: int) -> RequestRecord:
-        await asyncio.sleep(i * stagger_s)
-        return await stream_request(f"{url}/v1/chat/completions", BODY, request_id=f"{tag}-{i}")
-
-    return await asyncio.gather(*(one(i) for i in range(n)))
+from tests.integration.mock_streams import staggered_streams
 
 
 async def test_100_concurrent_streams_keep_ttft_and_itl(start_mock) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +18,7 @@ async def test_100_concurrent_streams_keep_ttft_and_itl(start_mock) -> None:  # 
     latency model under test.
     """
     mock = start_mock("--ttft-ms", "100", "--itl-ms", "10", "--tokens", "50")
-    records = await _staggered(mock.url, 100, 0.001)
+    records = await staggered_streams(mock.url, 100, 0.001)
     assert [r.error for r in records if r.error] == []
     ttfts_ms: list[float] = []
     gaps_ms: list[float] = []
