@@ -62,7 +62,7 @@ class _Response(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            self._finish(f"malformed response: {exc}")
+            self.finish(f"malformed response: {exc}")
             return
         if (
             self._stop is not None
@@ -70,7 +70,7 @@ class _Response(asyncio.Protocol):
             and self.record.reads
             and self._stop(self.record)
         ):
-            self._finish(None)
+            self.finish(None)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
@@ -84,13 +84,14 @@ class _Response(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self.complete = True
-        self._finish(None)
+        self.finish(None)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.complete:
-            self._finish(f"connection closed before the response ended ({exc or 'EOF'})")
+            self.finish(f"connection closed before the response ended ({exc or 'EOF'})")
 
-    def _finish(self, error: str | None) -> None:
+    def finish(self, error: str | None) -> None:
+        """Stamp the close time, close the socket, wake the waiter (once)."""
         if self.done.done():
             return
         self.record.closed_ns = self._clock()  # before close(): when the user left
@@ -167,7 +168,7 @@ async def stream_request(
         record.error = f"connection failed: {exc}"
     finally:
         if protocol is not None and not protocol.done.done():
-            protocol._finish(record.error)  # our own protocol
+            protocol.finish(record.error)
         if record.closed_ns is None:
             record.closed_ns = clock()
     return record
