@@ -54,6 +54,10 @@ class _Incoming:
 
 Dispatch = Callable[["HttpConnection", Request], None]
 
+RECENT_RECORDS = 8
+
+_STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\nserver: mock_llm" for s in HTTPStatus}
+
 
 class HttpConnection(asyncio.Protocol):
     def __init__(self, dispatch: Dispatch, max_body_bytes: int) -> None:
@@ -67,7 +71,9 @@ class HttpConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.responder: Responder | None = None
-        self.records: list[LedgerRecord] = []
+        # Recent records of this connection, stamped with closed_ns when it
+        # closes. Bounded: a keep-alive connection serves requests for hours.
+        self.records: deque[LedgerRecord] = deque(maxlen=RECENT_RECORDS)
 
     # asyncio.Protocol
 
@@ -156,12 +162,12 @@ class HttpConnection(asyncio.Protocol):
         self._dispatch(self, request)
 
     def _head(self, status: int, headers: list[tuple[str, str]]) -> bytes:
-        reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
-        lines = [f"HTTP/1.1 {status} {reason}", "server: mock_llm"]
-        lines.extend(f"{k}: {v}" for k, v in headers)
+        lines = [_STATUS_LINES.get(status) or f"HTTP/1.1 {status} \r\nserver: mock_llm"]
+        lines.extend([f"{k}: {v}" for k, v in headers])
         if not self._keep_alive:
             lines.append("connection: close")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        lines.append("\r\n")
+        return "\r\n".join(lines).encode("latin-1")
 
     def respond(
         self,

@@ -8,9 +8,10 @@ FACTS.md: guidellm's mock took 1.99 s for a 1.0 s stream at 100 streams).
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Sequence
 from itertools import accumulate
+
+from mock_llm.request_random import Draws
 
 NS_PER_MS = 1_000_000
 
@@ -34,7 +35,7 @@ def ttft_ns(base_ms: float, prefill_ms_per_token: float, prompt_tokens: int) -> 
 
 
 def draw_gaps_ns(
-    rng: random.Random,
+    rng: Draws,
     count: int,
     *,
     mean_ms: float,
@@ -65,7 +66,7 @@ def draw_gaps_ns(
 
 
 def draw_output_tokens(
-    rng: random.Random,
+    rng: Draws,
     *,
     mode: str,
     tokens: int,

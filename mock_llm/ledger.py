@@ -8,8 +8,9 @@ the same clock, to count tokens generated after it left.
 from __future__ import annotations
 
 import json
+from array import array
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,7 +30,9 @@ class LedgerRecord:
     admitted_ns: int | None = None
     headers_ns: int | None = None
     first_token_due_ns: int | None = None
-    token_write_ns: list[int] = field(default_factory=list)
+    # An int64 array, not a list: 8 bytes a token instead of ~36, and not a
+    # container the cyclic GC has to scan (the ledger holds up to 100k records).
+    token_write_ns: array[int] = field(default_factory=lambda: array("q"))
     tokens_generated: int = 0
     tokens_written: int = 0
     disconnected: bool = False
@@ -42,7 +45,9 @@ class LedgerRecord:
     max_lateness_ns: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["token_write_ns"] = self.token_write_ns.tolist()
+        return out
 
 
 class Ledger:

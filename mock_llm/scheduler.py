@@ -1,8 +1,15 @@
-"""One timer for every stream: a heap of absolute deadlines.
+"""One timer for every stream: a wheel of millisecond slots.
 
-A per-stream coroutine sleeping per token would cost a task wake-up per token;
-here one loop timer fires at the earliest deadline and calls every callback
-that is due, so the cost per token is a heap push/pop and a socket write.
+A per-stream coroutine sleeping per token would cost a task wake-up per token,
+and a heap of every pending token costs a push and a pop of compared tuples.
+Here a callback goes into the slot of the millisecond its deadline falls in (a
+dict lookup and a list append), and one loop timer fires per occupied slot. A
+small heap holds slot numbers, one entry per slot, to find the next one.
+
+A token due at ``d`` sits in slot ``ceil(d / TICK_NS)``; slot ``k`` is served
+from ``k * TICK_NS - EARLY_NS`` on, so a token is written between ``EARLY_NS``
+early and ``TICK_NS - EARLY_NS`` late, plus whatever the loop adds. uvloop's
+timers have millisecond resolution anyway: finer slots would only add wake-ups.
 """
 
 from __future__ import annotations
@@ -12,72 +19,91 @@ import heapq
 import time
 from collections.abc import Callable
 
-DueCallback = Callable[[int, int], None]
-"""``callback(deadline_ns, now_ns)``."""
+DueCallback = Callable[[int], None]
+"""``callback(now_ns)``: the callback knows its own deadline."""
 
-# uvloop timers have millisecond resolution; treat tokens due within this
-# window as due now instead of spinning the loop for a fraction of a millisecond.
-EARLY_NS = 200_000
+TICK_NS = 1_000_000
+EARLY_NS = 250_000
 
 
-class DeadlineScheduler:
+class TimerWheel:
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
         clock: Callable[[], int] = time.monotonic_ns,
+        tick_ns: int = TICK_NS,
         early_ns: int = EARLY_NS,
     ) -> None:
         self._loop = loop
         self._clock = clock
+        self._tick_ns = tick_ns
         self._early_ns = early_ns
-        self._heap: list[tuple[int, int, DueCallback]] = []
-        self._seq = 0
+        self._slots: dict[int, list[DueCallback]] = {}
+        self._slot_heap: list[int] = []
         self._timer: asyncio.TimerHandle | None = None
         self._armed_for: int | None = None
         self._firing = False
 
-    def __len__(self) -> int:
-        return len(self._heap)
+    def pending(self) -> int:
+        """Callbacks waiting (finished streams still sitting in a slot included)."""
+        return sum(len(callbacks) for callbacks in self._slots.values())
 
     def call_at(self, deadline_ns: int, callback: DueCallback) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, (deadline_ns, self._seq, callback))
+        slot = -(-deadline_ns // self._tick_ns)
+        callbacks = self._slots.get(slot)
+        if callbacks is not None:
+            callbacks.append(callback)  # the common case: the slot is already armed
+            return
+        self._slots[slot] = [callback]
+        heapq.heappush(self._slot_heap, slot)
         if self._firing:
-            return  # _fire re-arms once for the earliest deadline when it is done
-        if self._armed_for is None or deadline_ns < self._armed_for:
-            self._arm(deadline_ns)
+            return  # _fire re-arms once for the earliest slot when it is done
+        if self._armed_for is None or slot < self._armed_for:
+            self._arm(slot)
 
-    def _arm(self, deadline_ns: int) -> None:
+    def _arm(self, slot: int) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        delay_s = max(0.0, (deadline_ns - self._clock()) / 1e9)
+        wait_ns = slot * self._tick_ns - self._early_ns - self._clock()
+        # uvloop rounds a delay to the nearest millisecond: 0.4 ms would fire at
+        # once, find nothing due, and re-arm: a busy spin. Whole milliseconds up.
+        delay_s = 0.0 if wait_ns <= 0 else -(-wait_ns // 1_000_000) / 1000
         self._timer = self._loop.call_later(delay_s, self._fire)
-        self._armed_for = deadline_ns
+        self._armed_for = slot
 
     def _fire(self) -> None:
-        """Run what is due now, then yield to the loop (reads, accepts, disconnects).
+        """Serve every slot due now, then yield to the loop (reads, accepts, disconnects).
 
-        Only deadlines due when the fire started are served, so a mock that is
-        behind still polls its sockets between batches instead of starving them.
+        Only slots due when the fire started are served, so a mock that is
+        behind still polls its sockets between rounds instead of starving them.
+        Each callback gets a fresh clock reading: the ledger records when a
+        token was really written, not when its round began.
         """
         self._timer = None
         self._armed_for = None
-        heap = self._heap
         clock = self._clock
+        slots = self._slots
+        heap = self._slot_heap
         pop = heapq.heappop
-        limit = clock() + self._early_ns
+        last_due = (clock() + self._early_ns) // self._tick_ns
         self._firing = True
         try:
-            while heap and heap[0][0] <= limit:
-                deadline, _, callback = pop(heap)
-                callback(deadline, clock())
+            while heap and heap[0] <= last_due:
+                for callback in slots.pop(pop(heap)):
+                    try:
+                        callback(clock())
+                    except Exception as exc:  # one broken stream must not drop its slot-mates
+                        self._loop.call_exception_handler(
+                            {"message": "mock_llm: stream callback failed", "exception": exc}
+                        )
         finally:
             self._firing = False
         if heap:
-            self._arm(heap[0][0])
+            self._arm(heap[0])
 
     def close(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
         self._timer = None
-        self._heap.clear()
+        self._slots.clear()
+        self._slot_heap.clear()

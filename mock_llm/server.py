@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
+import os
 import resource
 import socket
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable
 
@@ -26,7 +25,8 @@ from mock_llm.latency import (
 from mock_llm.ledger import Ledger, LedgerRecord
 from mock_llm.openai_request import CompletionRequest, parse_request
 from mock_llm.overrides import FaultSpec, MockOverrides, parse_overrides
-from mock_llm.scheduler import DeadlineScheduler
+from mock_llm.request_random import Draws, LazyRandom, request_seed
+from mock_llm.scheduler import TimerWheel
 from mock_llm.settings import MockSettings
 from mock_llm.stats import MockStats, build_registry, render
 from mock_llm.streams import StreamPlan, TokenStream
@@ -50,10 +50,12 @@ class MockServer:
         self.registry = build_registry(self.stats)
         self.vocabulary = Vocabulary()
         self.models = [settings.model, *settings.extra_models]
-        self._scheduler: DeadlineScheduler | None = None
+        self._scheduler: TimerWheel | None = None
         self._queue: deque[TokenStream] = deque()
         self._fault_uses: dict[str, int] = {}
         self._started_ns = time.monotonic_ns()
+        self._id_prefix = os.urandom(4).hex()
+        self._ids_issued = 0
         self._routes: dict[tuple[str, str], Handler] = {
             ("POST", "/v1/chat/completions"): self._chat,
             ("POST", "/v1/completions"): self._completions,
@@ -74,7 +76,7 @@ class MockServer:
 
     async def serve(self, sock: socket.socket) -> asyncio.Server:
         loop = asyncio.get_running_loop()
-        self._scheduler = DeadlineScheduler(loop)
+        self._scheduler = TimerWheel(loop)
         return await loop.create_server(self.protocol_factory, sock=sock, backlog=4096)
 
     def close(self) -> None:
@@ -180,6 +182,11 @@ class MockServer:
     def _completions(self, conn: HttpConnection, request: Request) -> None:
         self._completion(conn, request, "completion")
 
+    def _new_request_id(self) -> str:
+        # A random per-process prefix and a counter: unique like a uuid4, a tenth of the cost.
+        self._ids_issued += 1
+        return f"mock-{self._id_prefix}{self._ids_issued:08x}"
+
     def _check_auth(self, request: Request) -> None:
         key = self.settings.api_key
         if key is None:
@@ -198,7 +205,7 @@ class MockServer:
 
     def _completion(self, conn: HttpConnection, request: Request, endpoint: str) -> None:
         now = time.monotonic_ns()
-        request_id = request.headers.get("x-request-id") or f"mock-{uuid.uuid4().hex[:16]}"
+        request_id = request.headers.get("x-request-id") or self._new_request_id()
         id_header = [("x-request-id", request_id)]
         seq = self.ledger.next_seq()
         record = LedgerRecord(
@@ -264,8 +271,7 @@ class MockServer:
             raise self._unknown_model(parsed.model)
         overrides = parse_overrides(parsed.mock, request.headers)
         seed = self.settings.seed if overrides.seed is None else overrides.seed
-        # Integer seeding: a string seed goes through SHA-512 (~8 us per request).
-        rng = random.Random(seed * 1_000_003 + seq)
+        rng = LazyRandom(request_seed(seed, seq))
         fault = self._choose_fault(overrides.fault, rng, request_id)
         if fault is not None and fault.kind == "status":
             record.fault = "status"
@@ -278,7 +284,7 @@ class MockServer:
         return parsed, plan
 
     def _choose_fault(
-        self, requested: FaultSpec | None, rng: random.Random, request_id: str
+        self, requested: FaultSpec | None, rng: Draws, request_id: str
     ) -> FaultSpec | None:
         s = self.settings
         if requested is not None:
@@ -298,7 +304,7 @@ class MockServer:
         req: CompletionRequest,
         ov: MockOverrides,
         fault: FaultSpec | None,
-        rng: random.Random,
+        rng: LazyRandom,
         id_header: list[tuple[str, str]],
     ) -> StreamPlan:
         s = self.settings
@@ -308,10 +314,10 @@ class MockServer:
             rng, mode=mode, tokens=tokens, spread=s.tokens_spread, max_tokens=req.max_tokens
         )
         text_mode = ov.text_mode or s.text_mode
-        words = self.vocabulary.draw(rng, n_tokens, text_mode, req.prompt_text)
+        words, encoded = self.vocabulary.tokens(text_mode, n_tokens, rng, rng.seed, req.prompt_text)
         per_chunk = ov.tokens_per_chunk or s.tokens_per_chunk
         if per_chunk == 1:
-            chunks = self.vocabulary.encode_all(words)
+            chunks = encoded
             chunk_tokens = [1] * len(words)
         else:
             groups = ["".join(words[i : i + per_chunk]) for i in range(0, len(words), per_chunk)]

@@ -1,6 +1,6 @@
 """One generation in flight: its plan, its clock, its ledger record.
 
-A stream is driven entirely by :class:`DeadlineScheduler` callbacks: at each
+A stream is driven entirely by :class:`TimerWheel` callbacks: at each
 chunk's deadline it "generates" the chunk and, if the client is still there,
 writes it. What happened is recorded in its :class:`LedgerRecord` as it happens.
 """
@@ -19,7 +19,7 @@ from mock_llm.wire import DONE_EVENT, ApiError, ChunkEncoder, Usage
 
 if TYPE_CHECKING:
     from mock_llm.connection import HttpConnection
-    from mock_llm.scheduler import DeadlineScheduler
+    from mock_llm.scheduler import TimerWheel
     from mock_llm.stats import MockStats
 
 
@@ -50,7 +50,7 @@ class TokenStream:
         record: LedgerRecord,
         encoder: ChunkEncoder,
         conn: HttpConnection,
-        scheduler: DeadlineScheduler,
+        scheduler: TimerWheel,
         stats: MockStats,
         on_finished: Callable[[TokenStream], None],
         keep_token_times: bool,
@@ -65,14 +65,21 @@ class TokenStream:
         self._keep_times = keep_token_times
         self._deadlines: list[int] = []
         self._next = 0
-        # Hot-path shortcuts: the plain chunk needs none of the slow path's checks.
+        # Hot-path shortcuts, bound once: the plain chunk needs none of the slow path's checks.
         self._chunks = plan.chunks
-        self._chunk_tokens = plan.chunk_tokens
-        self._last = len(plan.chunks) - 1
+        self._per_chunk = plan.chunk_tokens[0] if plan.chunk_tokens else 1
         fault = plan.fault
-        self._special = fault.at - 1 if fault is not None and fault.kind != "stall" else -1
-        self._prefix = encoder.prefix
-        self._suffix = encoder.suffix
+        last = len(plan.chunks) - 1
+        special = fault.at - 1 if fault is not None and fault.kind != "stall" else last
+        # Chunks before this index take the fast path; -1 sends everything to the
+        # slow path (not started, client gone, finished). The last chunk carries
+        # the tail, and a fault's chunk is special, so both take the slow path.
+        self._fast_end_when_streaming = min(last, special)
+        self._fast_end = -1
+        self._frame, self._frame_base_len = encoder.content_frame()
+        # Not self._due cached as well: a bound method kept on self is a
+        # reference cycle, and cycles per stream mean long GC pauses mid-stream.
+        self._call_at = scheduler.call_at
         self._write: Callable[[bytes], object] | None = None
         self.finished = False
         self._gone = False
@@ -101,16 +108,18 @@ class TokenStream:
             self.record.headers_ns = now_ns
             assert self._conn.transport is not None
             self._write = self._conn.transport.write
+            self._fast_end = self._fast_end_when_streaming
         if plan.stream or not deadlines:
-            self._scheduler.call_at(deadlines[0] if deadlines else now_ns, self._due)
+            self._call_at(deadlines[0] if deadlines else now_ns, self._due)
         else:
             # Non-streaming: the whole answer is due when its last token is.
-            self._scheduler.call_at(deadlines[-1], self._due_whole)
+            self._call_at(deadlines[-1], self._due_whole)
 
     def on_disconnect(self, now_ns: int) -> None:
         if self.finished or self._gone:
             return
         self._gone = True
+        self._fast_end = -1
         rec = self.record
         rec.disconnected = True
         rec.disconnect_ns = now_ns
@@ -120,50 +129,52 @@ class TokenStream:
 
     # scheduler callbacks
 
-    def _due(self, deadline_ns: int, now_ns: int) -> None:
-        """The hot path: one plain content chunk (or several, if already due) in one write.
+    def _due(self, now_ns: int) -> None:
+        """The hot path: the plain content chunk(s) due now, in one write.
 
-        Anything unusual (the last chunk, a fault, a gone client) takes
-        :meth:`_due_slow`. Costs about a socket write plus ~1 us of Python.
+        Anything unusual (the last chunk, a fault, a gone or finished stream)
+        takes :meth:`_due_slow`. Paced, this is one frame, one socket write and
+        a few counters; chunks already due (zero delay, or a mock catching up)
+        are joined into the same write.
         """
-        if self.finished:
-            return
         i = self._next
-        write = self._write
-        if i in (self._last, self._special) or self._gone or write is None:
-            self._due_slow(deadline_ns, now_ns)
+        end = self._fast_end
+        if i >= end:
+            self._due_slow(now_ns)
             return
-        rec = self.record
-        stats = self._stats
         deadlines = self._deadlines
-        prefix, suffix, chunks, chunk_tokens = (
-            self._prefix,
-            self._suffix,
-            self._chunks,
-            self._chunk_tokens,
-        )
-        out = b""
-        n = 0
-        lateness_counts = stats.lateness_counts
-        fine_step, fine_limit = FINE_STEP_NS, FINE_LIMIT_NS
-        while True:
-            payload = prefix + chunks[i] + suffix
-            out += b"%x\r\n%b\r\n" % (len(payload), payload)
-            n += chunk_tokens[i]
+        chunks = self._chunks
+        frame = self._frame
+        base_len = self._frame_base_len
+        stats = self._stats
+        rec = self.record
+        due_end = i + 1
+        while due_end < end and deadlines[due_end] <= now_ns:
+            due_end += 1
+        if due_end == i + 1:
+            text = chunks[i]
+            self._write(frame % (base_len + len(text), text))  # type: ignore[misc]
             late = now_ns - deadlines[i]
-            if 0 < late < fine_limit:  # the common case, inlined: one division
-                lateness_counts[(late - 1) // fine_step] += 1
+            # The common cases inlined (MockStats.observe_lateness is the general rule):
+            # early (the wheel serves a slot up to EARLY_NS ahead) or late by under 5 ms.
+            if late <= 0:
+                stats.lateness_counts[0] += 1
+            elif late < FINE_LIMIT_NS:
+                stats.lateness_counts[(late - 1) // FINE_STEP_NS] += 1
                 stats.lateness_sum_ns += late
-                stats.lateness_max_ns = max(late, stats.lateness_max_ns)
-                rec.max_lateness_ns = max(late, rec.max_lateness_ns)
+                stats.lateness_max_ns = max(stats.lateness_max_ns, late)
+                rec.max_lateness_ns = max(rec.max_lateness_ns, late)
             else:
                 stats.observe_lateness(late)
                 rec.max_lateness_ns = max(late, rec.max_lateness_ns)
-            i += 1
-            # Chunks already due go out in the same write (zero-delay or catching up).
-            if i in (self._last, self._special) or deadlines[i] > now_ns:
-                break
-        write(out)
+        else:
+            self._write(  # type: ignore[misc]
+                b"".join([frame % (base_len + len(text), text) for text in chunks[i:due_end]])
+            )
+            for deadline in deadlines[i:due_end]:
+                stats.observe_lateness(now_ns - deadline)
+            rec.max_lateness_ns = max(now_ns - deadlines[i], rec.max_lateness_ns)
+        n = (due_end - i) * self._per_chunk
         rec.tokens_generated += n
         rec.tokens_written += n
         stats.tokens_generated += n
@@ -173,12 +184,15 @@ class TokenStream:
                 rec.token_write_ns.append(now_ns)
             else:
                 rec.token_write_ns.extend([now_ns] * n)
-        self._next = i
-        self._scheduler.call_at(deadlines[i], self._due)
+        self._next = due_end
+        self._call_at(deadlines[due_end], self._due)
 
-    def _due_slow(self, deadline_ns: int, now_ns: int) -> None:
+    def _due_slow(self, now_ns: int) -> None:
+        if self.finished:
+            return
         i = self._next
         plan = self.plan
+        deadline_ns = self._deadlines[i]
         fault = plan.fault
         if (
             fault is not None
@@ -204,12 +218,13 @@ class TokenStream:
             self._finish("client_disconnected" if self._gone else self._completed_reason(), now_ns)
             return
         self._next = i + 1
-        self._scheduler.call_at(self._deadlines[i + 1], self._due)
+        self._call_at(self._deadlines[i + 1], self._due)
 
-    def _due_whole(self, deadline_ns: int, now_ns: int) -> None:
+    def _due_whole(self, now_ns: int) -> None:
         if self.finished:
             return
         plan = self.plan
+        deadline_ns = self._deadlines[-1]
         total = sum(plan.chunk_tokens)
         self._generated(total, deadline_ns, now_ns)
         if self._gone:
@@ -283,6 +298,7 @@ class TokenStream:
         if self.finished:
             return
         self.finished = True
+        self._fast_end = -1
         rec = self.record
         rec.finish_reason = reason
         if reason == "fault" and self.plan.fault is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # the C implementation when available
 from typing import Any, Literal
 
 Endpoint = Literal["chat", "completion"]
@@ -17,6 +18,11 @@ DONE_EVENT = b"data: [DONE]\n\n"
 
 def _dumps(obj: object) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _json_str(text: str) -> bytes:
+    """A JSON string literal, exactly as ``json.dumps(text, ensure_ascii=False)``."""
+    return encode_basestring(text).encode()
 
 
 def http_chunk(payload: bytes) -> bytes:
@@ -59,7 +65,17 @@ class ChunkEncoder:
             "system_fingerprint": SYSTEM_FINGERPRINT,
         }
         usage_null = b',"usage":null' if include_usage else b""
-        head = _dumps(self._head)[:-1]  # drop the closing brace, choices follow
+        self._usage_null = usage_null
+        # The fields before "choices", rendered by hand: two json.dumps of dicts
+        # per request cost more than the rest of the request's planning.
+        head = b'{"id":%b,"object":"%b","created":%d,"model":%b,"system_fingerprint":"%b"' % (
+            _json_str(completion_id),
+            self._head["object"].encode(),
+            created,
+            _json_str(model),
+            SYSTEM_FINGERPRINT.encode(),
+        )
+        self._data_head = b"data: " + head
         if endpoint == "chat":
             self.prefix = b"data: " + head + b',"choices":[{"index":0,"delta":{"content":'
             self.suffix = b'},"logprobs":null,"finish_reason":null}]' + usage_null + b"}\n\n"
@@ -68,6 +84,22 @@ class ChunkEncoder:
             self.suffix = (
                 b',"index":0,"logprobs":null,"finish_reason":null}]' + usage_null + b"}\n\n"
             )
+
+    def content_frame(self) -> tuple[bytes, int]:
+        """A content chunk already in HTTP chunked framing, as a template.
+
+        ``frame % (base_len + len(text), text)`` is the same bytes as
+        ``http_chunk(self.content(text))`` in one formatting operation (the
+        stream's hot path writes one of these per token).
+        """
+        frame = (
+            b"%x\r\n"
+            + self.prefix.replace(b"%", b"%%")
+            + b"%b"
+            + self.suffix.replace(b"%", b"%%")
+            + b"\r\n"
+        )
+        return frame, len(self.prefix) + len(self.suffix)
 
     def _event(self, choices: list[dict[str, Any]], usage: object = None) -> bytes:
         body: dict[str, Any] = {**self._head, "choices": choices}
@@ -79,24 +111,32 @@ class ChunkEncoder:
         """The role-only first chunk (chat only; legacy completions have none)."""
         if self.endpoint != "chat":
             return b""
-        delta = {"role": "assistant", "content": "", "refusal": None}
-        return self._event([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}])
+        return (
+            self._data_head
+            + b',"choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},'
+            + b'"logprobs":null,"finish_reason":null}]'
+            + self._usage_null
+            + b"}\n\n"
+        )
 
     def content(self, encoded_text: bytes) -> bytes:
         """A content chunk; ``encoded_text`` is the JSON string literal of the text."""
         return self.prefix + encoded_text + self.suffix
 
     def finish(self, reason: str) -> bytes:
+        """The empty-delta chunk that carries ``finish_reason``."""
         if self.endpoint == "chat":
-            choice: dict[str, Any] = {
-                "index": 0,
-                "delta": {},
-                "logprobs": None,
-                "finish_reason": reason,
-            }
+            choice = b'{"index":0,"delta":{},"logprobs":null,"finish_reason":%b}'
         else:
-            choice = {"text": "", "index": 0, "logprobs": None, "finish_reason": reason}
-        return self._event([choice])
+            choice = b'{"text":"","index":0,"logprobs":null,"finish_reason":%b}'
+        return (
+            self._data_head
+            + b',"choices":['
+            + choice % _json_str(reason)
+            + b"]"
+            + self._usage_null
+            + b"}\n\n"
+        )
 
     def usage(self, usage: Usage) -> bytes:
         """The usage chunk OpenAI sends with ``choices: []`` under include_usage."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
 
 from mock_llm.overrides import parse_overrides
-from mock_llm.vocabulary import HARD, Vocabulary
+from mock_llm.request_random import LazyRandom
+from mock_llm.vocabulary import HARD, WORD_TABLE_SIZE, Vocabulary
 from mock_llm.wire import ApiError
 
 
@@ -43,9 +45,38 @@ def test_hard_mode_contains_every_hard_token() -> None:
 
 
 def test_words_mode_is_seeded() -> None:
-    a = Vocabulary.draw(random.Random(1), 20, "words")
-    assert a == Vocabulary.draw(random.Random(1), 20, "words")
-    assert a != Vocabulary.draw(random.Random(2), 20, "words")
+    vocab = Vocabulary()
+    a, encoded = vocab.words(1, 20)
+    assert (a, encoded) == Vocabulary().words(1, 20)
+    assert a != vocab.words(2, 20)[0]
+    assert encoded == [json.dumps(w).encode() for w in a]
+
+
+def test_words_wrap_around_the_table() -> None:
+    """Outputs longer than the table still come out whole and seeded."""
+    vocab = Vocabulary()
+    texts, encoded = vocab.words(3, WORD_TABLE_SIZE + 10)
+    assert len(texts) == len(encoded) == WORD_TABLE_SIZE + 10
+    assert texts[:10] == texts[WORD_TABLE_SIZE:]
+
+
+def test_words_draw_nothing_from_the_request_random() -> None:
+    """The default text costs no Mersenne Twister seeding (see request_random)."""
+    rng = LazyRandom(7)
+    Vocabulary().tokens("words", 50, rng, seed=7)
+    assert not rng.drawn
+    Vocabulary().tokens("hard", 50, rng, seed=7)
+    assert rng.drawn
+
+
+def test_lazy_random_draws_like_random() -> None:
+    assert [LazyRandom(5).random() for _ in range(2)] == [random.Random(5).random()] * 2
+    lazy, real = LazyRandom(5), random.Random(5)
+    assert [lazy.randint(1, 9), lazy.gauss(0, 1), lazy.choices("abc", k=3)] == [
+        real.randint(1, 9),
+        real.gauss(0, 1),
+        real.choices("abc", k=3),
+    ]
 
 
 def test_echo_cycles_with_spaces() -> None:
