@@ -106,3 +106,63 @@ def test_rate_limit_envelope_and_headers() -> None:
     assert dict(err.headers)["retry-after"] == "2"
     assert json.loads(err.body())["error"]["code"] == "rate_limit_exceeded"
     assert err.event().startswith(b'data: {"error":')
+
+
+@pytest.mark.parametrize("endpoint", ["chat", "completion"])
+@pytest.mark.parametrize("include_usage", [False, True])
+def test_hand_rendered_chunks_match_json_dumps(endpoint: str, include_usage: bool) -> None:
+    """Role, content and finish chunks are byte-identical to the json.dumps rendering.
+
+    The head is rendered by hand for speed; an id or model with quotes,
+    backslashes, '%' or non-ASCII must come out exactly as json.dumps writes it.
+    """
+    enc = ChunkEncoder(
+        endpoint=endpoint,  # type: ignore[arg-type]
+        completion_id='chatcmpl-a"b\\c%d中',
+        created=1_700_000_000,
+        model="m/🙂%s",
+        include_usage=include_usage,
+    )
+    head = {
+        "id": 'chatcmpl-a"b\\c%d中',
+        "object": "chat.completion.chunk" if endpoint == "chat" else "text_completion",
+        "created": 1_700_000_000,
+        "model": "m/🙂%s",
+        "system_fingerprint": "fp_streamgauge",
+    }
+
+    def dumped(choice: dict[str, object]) -> bytes:
+        body: dict[str, object] = {**head, "choices": [choice]}
+        if include_usage:
+            body["usage"] = None
+        return b"data: " + json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    if endpoint == "chat":
+        role = {
+            "index": 0,
+            "delta": {"role": "assistant", "content": "", "refusal": None},
+            "logprobs": None,
+            "finish_reason": None,
+        }
+        assert enc.role() == dumped(role) + b"\n\n"
+        finish: dict[str, object] = {
+            "index": 0,
+            "delta": {},
+            "logprobs": None,
+            "finish_reason": "length",
+        }
+    else:
+        assert enc.role() == b""
+        finish = {"text": "", "index": 0, "logprobs": None, "finish_reason": "length"}
+    assert enc.finish("length") == dumped(finish) + b"\n\n"
+
+
+@pytest.mark.parametrize("text", ["plain", "100%", *HARD])
+def test_content_frame_is_the_http_chunk_of_the_content_event(text: str) -> None:
+    """The hot path's one-format frame equals http_chunk(content(...)), '%' in ids included."""
+    enc = ChunkEncoder(
+        endpoint="chat", completion_id="chatcmpl-%s%%", created=1, model="%d", include_usage=True
+    )
+    literal = Vocabulary().encoded(text)
+    frame, base_len = enc.content_frame()
+    assert frame % (base_len + len(literal), literal) == http_chunk(enc.content(literal))
