@@ -121,7 +121,7 @@ def lateness_p99_ms(before: dict[str, Any], after: dict[str, Any]) -> float | No
     for i, c in enumerate(counts):
         seen += c
         if seen >= 0.99 * total:
-            return (bounds[i] if i < len(bounds) else after["lateness_max_ns"]) / 1e6
+            return float(bounds[i] if i < len(bounds) else after["lateness_max_ns"]) / 1e6
     return None
 
 
