@@ -8,7 +8,7 @@ into metric families when ``/metrics`` is scraped. One registry per server.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -45,6 +45,25 @@ class MockStats:
         self.lateness_counts[bisect.bisect_left(LATENESS_BOUNDS_NS, late_ns)] += 1
         self.lateness_sum_ns += late_ns
         self.lateness_max_ns = max(self.lateness_max_ns, late_ns)
+
+    def observe_lateness_many(self, now_ns: int, deadlines_ns: Sequence[int]) -> None:
+        """:meth:`observe_lateness` for tokens written together at ``now_ns`` (one loop)."""
+        counts = self.lateness_counts
+        total = 0
+        for deadline in deadlines_ns:
+            late = now_ns - deadline
+            if late <= 0:
+                counts[0] += 1
+            elif late < FINE_LIMIT_NS:
+                counts[(late - 1) // FINE_STEP_NS] += 1
+                total += late
+            else:
+                counts[bisect.bisect_left(LATENESS_BOUNDS_NS, late)] += 1
+                total += late
+        self.lateness_sum_ns += total
+        if deadlines_ns:
+            # Deadlines ascend: the first is the latest written.
+            self.lateness_max_ns = max(self.lateness_max_ns, now_ns - deadlines_ns[0])
 
     def lateness_quantile_ns(self, q: float) -> int | None:
         """Upper bucket bound holding quantile ``q`` (conservative: never under-reports)."""

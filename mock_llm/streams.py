@@ -7,6 +7,7 @@ writes it. What happened is recorded in its :class:`LedgerRecord` as it happens.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -171,8 +172,7 @@ class TokenStream:
             self._write(  # type: ignore[misc]
                 b"".join([frame % (base_len + len(text), text) for text in chunks[i:due_end]])
             )
-            for deadline in deadlines[i:due_end]:
-                stats.observe_lateness(now_ns - deadline)
+            stats.observe_lateness_many(now_ns, deadlines[i:due_end])
             rec.max_lateness_ns = max(now_ns - deadlines[i], rec.max_lateness_ns)
         n = (due_end - i) * self._per_chunk
         rec.tokens_generated += n
@@ -183,7 +183,7 @@ class TokenStream:
             if n == 1:
                 rec.token_write_ns.append(now_ns)
             else:
-                rec.token_write_ns.extend([now_ns] * n)
+                rec.token_write_ns.extend(array("q", (now_ns,)) * n)
         self._next = due_end
         self._call_at(deadlines[due_end], self._due)
 
