@@ -218,7 +218,7 @@ def start(kind: str, load: dict[str, float], log_dir: Path) -> ServerProcess:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--ramp", type=float, default=3.0, help="seconds before the steady window")
     parser.add_argument("--out", type=Path, default=Path("results/bench/mock_throughput.json"))
