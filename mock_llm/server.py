@@ -76,7 +76,7 @@ class MockServer:
 
     async def serve(self, sock: socket.socket) -> asyncio.Server:
         loop = asyncio.get_running_loop()
-        self._scheduler = TimerWheel(loop)
+        self._scheduler = TimerWheel(loop, wakeup=self.settings.wakeup)
         return await loop.create_server(self.protocol_factory, sock=sock, backlog=4096)
 
     def close(self) -> None:
@@ -170,6 +170,7 @@ class MockServer:
             "cpu_user_s": usage.ru_utime,
             "cpu_system_s": usage.ru_stime,
             "uptime_s": (time.monotonic_ns() - self._started_ns) / 1e9,
+            "wakeup": self._scheduler.wakeup_kind if self._scheduler is not None else None,
         }
         self._count(200)
         conn.respond(200, _json(body))

@@ -69,3 +69,8 @@ class MockSettings(BaseSettings):
     ledger_jsonl: Path | None = Field(None, description="append finished records to this file")
     keep_token_times: bool = Field(True, description="store every token's write time")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="request body limit (413)")
+    wakeup: Literal["auto", "timerfd", "loop"] = Field(
+        "auto",
+        description="what wakes the token scheduler: a timerfd (ns, Linux; auto picks it "
+        "where it exists) or the event loop's millisecond timer",
+    )
