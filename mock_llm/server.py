@@ -317,13 +317,18 @@ class MockServer:
         text_mode = ov.text_mode or s.text_mode
         words, encoded = self.vocabulary.tokens(text_mode, n_tokens, rng, rng.seed, req.prompt_text)
         per_chunk = ov.tokens_per_chunk or s.tokens_per_chunk
+        # Tuples, not lists: a tuple of bytes or ints drops out of the cyclic
+        # GC after its first pass; a list of 100 would be scanned on every
+        # gen1 pass for each of a thousand streams in flight (ms-long pauses).
         if per_chunk == 1:
-            chunks = encoded
-            chunk_tokens = [1] * len(words)
+            chunks = tuple(encoded)
+            chunk_tokens: tuple[int, ...] = (1,) * len(words)
         else:
             groups = ["".join(words[i : i + per_chunk]) for i in range(0, len(words), per_chunk)]
-            chunks = self.vocabulary.encode_all(groups)
-            chunk_tokens = [min(per_chunk, len(words) - i) for i in range(0, len(words), per_chunk)]
+            chunks = tuple(self.vocabulary.encode_all(groups))
+            chunk_tokens = tuple(
+                min(per_chunk, len(words) - i) for i in range(0, len(words), per_chunk)
+            )
         prompt_tokens = estimate_prompt_tokens(req.prompt_text)
         gaps = draw_gaps_ns(
             rng,
@@ -344,7 +349,7 @@ class MockServer:
             chunk_tokens=chunk_tokens,
             text="".join(words),
             first_ns=first,
-            gaps_ns=gaps,
+            gaps_ns=tuple(gaps),
             finish_reason=finish,
             prompt_tokens=prompt_tokens,
             stream=req.stream,

@@ -28,11 +28,11 @@ if TYPE_CHECKING:
 class StreamPlan:
     """Everything decided at arrival; times relative to admission."""
 
-    chunks: list[bytes]  # JSON string literals, one per SSE chunk
-    chunk_tokens: list[int]  # tokens in each chunk
+    chunks: tuple[bytes, ...]  # JSON string literals, one per SSE chunk
+    chunk_tokens: tuple[int, ...]  # tokens in each chunk
     text: str
     first_ns: int  # admission -> first content chunk
-    gaps_ns: list[int]  # between chunks
+    gaps_ns: tuple[int, ...]  # between chunks
     finish_reason: str  # stop | length
     prompt_tokens: int
     stream: bool
@@ -90,7 +90,8 @@ class TokenStream:
         self._stats = stats
         self._on_finished = on_finished
         self._keep_times = keep_token_times
-        self._deadlines: list[int] = []
+        # An int64 array, not a list: not a container the cyclic GC scans.
+        self._deadlines: array[int] = array("q")
         self._next = 0
         # Hot-path shortcuts, bound once: the plain chunk needs none of the slow path's checks.
         self._chunks = plan.chunks
@@ -123,7 +124,7 @@ class TokenStream:
         fault = plan.fault
         if fault is not None and fault.kind == "stall":
             deadlines = with_stall(deadlines, fault.at - 1, round(fault.seconds * 1e9))
-        self._deadlines = deadlines
+        self._deadlines = array("q", deadlines)
         self.record.admitted_ns = now_ns
         self.record.first_token_due_ns = deadlines[0] if deadlines else None
         if self._gone:

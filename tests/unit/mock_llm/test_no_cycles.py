@@ -60,3 +60,34 @@ async def test_streams_and_full_responses_leave_no_cyclic_garbage() -> None:
     finally:
         gc.enable()
         server.close()
+
+
+class ProtocolHoldingTransport(SinkTransport):
+    """Like uvloop's transport: it references its protocol."""
+
+    def __init__(self, protocol: HttpConnection) -> None:
+        super().__init__()
+        self.protocol = protocol
+
+
+async def test_a_closed_connection_leaves_no_cyclic_garbage() -> None:
+    """Clients that connect per request must not feed the cyclic GC (parser and transport)."""
+    server = create_app(MockSettings(ttft_ms=1, itl_ms=1, tokens=3))
+    server._scheduler = TimerWheel(asyncio.get_running_loop())
+    gc.collect()
+    gc.disable()
+    try:
+        for i in range(20):
+            conn = HttpConnection(server.dispatch, 1 << 20)
+            conn.connection_made(ProtocolHoldingTransport(conn))  # type: ignore[arg-type]
+            conn.data_received(request(stream=True))
+            if i % 2:  # half leave mid-stream, half after the end
+                await asyncio.sleep(0.02)
+            conn.connection_lost(None)
+            del conn
+        await asyncio.sleep(0.02)
+        assert server.stats.requests == 20
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+        server.close()
