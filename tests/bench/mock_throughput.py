@@ -105,6 +105,7 @@ def wrk_command(url: str, connections: int, seconds: int, script: Path) -> list[
 
 
 def wrk_summary(stdout: str, stderr: str) -> dict[str, Any]:
+    """The ``JSON {...}`` line that wrk's script and the polling client both print."""
     match = re.search(r"^JSON (.*)$", stdout, re.MULTILINE)
     if match is None:
         raise RuntimeError(f"wrk printed no summary: {stdout} {stderr}")
@@ -201,7 +202,7 @@ def measure(
         return time.monotonic(), cpu_seconds(server.pid), stats
 
     t0, cpu0, _ = snapshot()
-    wrk_cpu0 = children_cpu_seconds()
+    client_cpu0 = children_cpu_seconds()
     proc = subprocess.Popen(
         client_cmd,
         stdout=subprocess.PIPE,
@@ -215,26 +216,26 @@ def measure(
     stdout, stderr = proc.communicate(timeout=seconds + 60)
     wall = time.monotonic() - t0
     cpu = cpu_seconds(server.pid) - cpu0
-    wrk = wrk_summary(stdout, stderr)
-    wrk_cpu = children_cpu_seconds() - wrk_cpu0
-    tokens = wrk["requests"] * int(load["tokens"])
-    duration_s = wrk["duration_us"] / 1e6
+    client = wrk_summary(stdout, stderr)
+    client_cpu = children_cpu_seconds() - client_cpu0
+    tokens = client["requests"] * int(load["tokens"])
+    duration_s = client["duration_us"] / 1e6
     result: dict[str, Any] = {
         "connections": connections,
-        "completed_streams": wrk["requests"],
-        "errors": wrk["errors"],
+        "completed_streams": client["requests"],
+        "errors": client["errors"],
         "tokens_per_s": tokens / duration_s,
         "server_cpu_s": cpu,
         "server_cpu_share": cpu / wall,
         "cpu_us_per_token": cpu / tokens * 1e6 if tokens else None,
-        "client_cpu_share": wrk_cpu / wall,
-        "stream_mean_s": wrk["latency_mean_us"] / 1e6,
-        "stream_p99_s": wrk["latency_p99_us"] / 1e6,
+        "client_cpu_share": client_cpu / wall,
+        "stream_mean_s": client["latency_mean_us"] / 1e6,
+        "stream_p99_s": client["latency_p99_us"] / 1e6,
         "steady_window_s": t2 - t1,
         "steady_server_cpu_share": (cpu2 - cpu1) / (t2 - t1),
     }
-    if "max_poll_gap_ms" in wrk:
-        result["client_max_poll_gap_ms"] = wrk["max_poll_gap_ms"]
+    if "max_poll_gap_ms" in client:
+        result["client_max_poll_gap_ms"] = client["max_poll_gap_ms"]
     ideal_s = ideal_stream_s(load)
     if ideal_s > 0:
         result["ideal_stream_s"] = ideal_s
