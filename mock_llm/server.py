@@ -7,6 +7,7 @@ lives at module level, so tests can run several servers side by side.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -52,6 +53,8 @@ class MockServer:
         self.models = [settings.model, *settings.extra_models]
         self._scheduler: TimerWheel | None = None
         self._queue: deque[TokenStream] = deque()
+        # Admitted streams, whose writes are folded into the stats on every read.
+        self._live: set[TokenStream] = set()
         self._fault_uses: dict[str, int] = {}
         self._started_ns = time.monotonic_ns()
         self._id_prefix = os.urandom(4).hex()
@@ -126,7 +129,13 @@ class MockServer:
         self._count(200)
         conn.respond(200, b'{"status":"ok"}')
 
+    def _fold_live(self) -> None:
+        """Bring the counters and records of streams in flight up to their last write."""
+        for stream in self._live:
+            stream.fold()
+
     def _metrics(self, conn: HttpConnection, request: Request) -> None:
+        self._fold_live()
         self._count(200)
         conn.respond(200, render(self.registry), content_type="text/plain; version=0.0.4")
 
@@ -153,6 +162,7 @@ class MockServer:
         limit = request.query.get("limit", ["0"])[0]
         if not limit.isdigit():
             raise ApiError(400, "'limit' must be a non-negative integer", param="limit")
+        self._fold_live()
         records = self.ledger.query(ids[0] if ids else None, int(limit) or None)
         self._count(200)
         conn.respond(200, _json({"requests": [r.as_dict() for r in records]}))
@@ -164,6 +174,7 @@ class MockServer:
         conn.respond(200, _json({"cleared": cleared}))
 
     def _stats(self, conn: HttpConnection, request: Request) -> None:
+        self._fold_live()
         usage = resource.getrusage(resource.RUSAGE_SELF)
         body = {
             **self.stats.snapshot(),
@@ -171,6 +182,7 @@ class MockServer:
             "cpu_system_s": usage.ru_stime,
             "uptime_s": (time.monotonic_ns() - self._started_ns) / 1e9,
             "wakeup": self._scheduler.wakeup_kind if self._scheduler is not None else None,
+            "cyclic_gc": gc.isenabled(),
         }
         self._count(200)
         conn.respond(200, _json(body))
@@ -367,6 +379,7 @@ class MockServer:
         s = self.settings
         if s.max_concurrent == 0 or self.stats.active_streams < s.max_concurrent:
             self.stats.active_streams += 1
+            self._live.add(stream)
             stream.begin(now, self._slowdown())
             return
         if s.when_full == "reject":
@@ -390,6 +403,7 @@ class MockServer:
     def _release(self, stream: TokenStream) -> None:
         if stream.admitted:
             self.stats.active_streams -= 1
+            self._live.discard(stream)
         else:
             self.stats.queued -= 1
             if stream in self._queue:
@@ -401,6 +415,7 @@ class MockServer:
             waiting = self._queue.popleft()
             self.stats.queued -= 1
             self.stats.active_streams += 1
+            self._live.add(waiting)
             waiting.begin(time.monotonic_ns(), self._slowdown())
 
 

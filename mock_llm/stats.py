@@ -8,7 +8,8 @@ into metric families when ``/metrics`` is scraped. One registry per server.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
+import operator
+from collections.abc import Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -46,24 +47,32 @@ class MockStats:
         self.lateness_sum_ns += late_ns
         self.lateness_max_ns = max(self.lateness_max_ns, late_ns)
 
-    def observe_lateness_many(self, now_ns: int, deadlines_ns: Sequence[int]) -> None:
-        """:meth:`observe_lateness` for tokens written together at ``now_ns`` (one loop)."""
+    def observe_written(self, written_ns: Iterable[int], deadlines_ns: Iterable[int]) -> int:
+        """:meth:`observe_lateness` for many writes at once, paired in order; returns the max.
+
+        Streams stamp their writes and fold them in here later (at the end of
+        the stream, or when someone reads the stats): one sort and a bisect per
+        occupied bucket instead of a dozen bytecodes per token on the write path.
+        """
+        lates: list[int] = sorted(map(operator.sub, written_ns, deadlines_ns))
+        if not lates:
+            return 0
         counts = self.lateness_counts
-        total = 0
-        for deadline in deadlines_ns:
-            late = now_ns - deadline
-            if late <= 0:
-                counts[0] += 1
-            elif late < FINE_LIMIT_NS:
-                counts[(late - 1) // FINE_STEP_NS] += 1
-                total += late
-            else:
-                counts[bisect.bisect_left(LATENESS_BOUNDS_NS, late)] += 1
-                total += late
-        self.lateness_sum_ns += total
-        if deadlines_ns:
-            # Deadlines ascend: the first is the latest written.
-            self.lateness_max_ns = max(self.lateness_max_ns, now_ns - deadlines_ns[0])
+        total = len(lates)
+        # Early or on time counts as 0 late (bucket 0, nothing added to the sum).
+        self.lateness_sum_ns += sum(lates[bisect.bisect_right(lates, 0) :])
+        below = 0
+        for i, bound in enumerate(LATENESS_BOUNDS_NS):  # bucket i: (bound i-1, bound i]
+            upto = bisect.bisect_right(lates, bound, below)
+            counts[i] += upto - below
+            below = upto
+            if below == total:
+                break
+        else:
+            counts[-1] += total - below
+        latest: int = max(lates[-1], 0)
+        self.lateness_max_ns = max(self.lateness_max_ns, latest)
+        return latest
 
     def lateness_quantile_ns(self, q: float) -> int | None:
         """Upper bucket bound holding quantile ``q`` (conservative: never under-reports)."""

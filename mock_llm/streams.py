@@ -2,7 +2,11 @@
 
 A stream is driven entirely by :class:`TimerWheel` callbacks: at each
 chunk's deadline it "generates" the chunk and, if the client is still there,
-writes it. What happened is recorded in its :class:`LedgerRecord` as it happens.
+writes it and stamps the write time. The stamps are folded into the ledger
+record and the server's counters by :meth:`TokenStream.fold`: when the stream
+ends, and whenever the server is asked for them (``/mock/stats``,
+``/metrics``, ``/mock/requests``), so readers always see every write so far.
+Accounting per token on the write path cost more than the write's own Python.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from typing import TYPE_CHECKING
 from mock_llm.latency import deadlines_ns, with_stall
 from mock_llm.ledger import LedgerRecord
 from mock_llm.overrides import FaultSpec
-from mock_llm.stats import FINE_LIMIT_NS, FINE_STEP_NS
 from mock_llm.wire import DONE_EVENT, ApiError, ChunkEncoder, Usage
 
 if TYPE_CHECKING:
@@ -54,14 +57,16 @@ class TokenStream:
         "_encoder",
         "_fast_end",
         "_fast_end_when_streaming",
+        "_folded",
         "_frame",
         "_frame_base_len",
         "_gone",
         "_keep_times",
         "_next",
         "_on_finished",
-        "_per_chunk",
         "_scheduler",
+        "_stamps",
+        "_stamps_are_token_times",
         "_stats",
         "_write",
         "admitted",
@@ -93,9 +98,18 @@ class TokenStream:
         # An int64 array, not a list: not a container the cyclic GC scans.
         self._deadlines: array[int] = array("q")
         self._next = 0
+        # Write time of each chunk written so far (written chunks are always a
+        # prefix), and how many of them fold() has accounted for.
+        self._stamps: array[int] = array("q")
+        self._folded = 0
+        # One token per chunk: the stamps are the ledger's token times, shared.
+        self._stamps_are_token_times = (
+            keep_token_times and plan.stream and plan.chunk_tokens[:1] == (1,)
+        )
+        if self._stamps_are_token_times:
+            record.token_write_ns = self._stamps
         # Hot-path shortcuts, bound once: the plain chunk needs none of the slow path's checks.
         self._chunks = plan.chunks
-        self._per_chunk = plan.chunk_tokens[0] if plan.chunk_tokens else 1
         fault = plan.fault
         last = len(plan.chunks) - 1
         special = fault.at - 1 if fault is not None and fault.kind != "stall" else last
@@ -158,12 +172,12 @@ class TokenStream:
     # scheduler callbacks
 
     def _due(self, now_ns: int) -> None:
-        """The hot path: the plain content chunk(s) due now, in one write.
+        """The hot path: the plain content chunk(s) due now, in one write, stamped.
 
         Anything unusual (the last chunk, a fault, a gone or finished stream)
         takes :meth:`_due_slow`. Paced, this is one frame, one socket write and
-        a few counters; chunks already due (zero delay, or a mock catching up)
-        are joined into the same write.
+        one stamp; chunks already due (zero delay, or a mock catching up) are
+        joined into the same write. Counting and lateness wait for :meth:`fold`.
         """
         i = self._next
         end = self._fast_end
@@ -174,43 +188,18 @@ class TokenStream:
         chunks = self._chunks
         frame = self._frame
         base_len = self._frame_base_len
-        stats = self._stats
-        rec = self.record
         due_end = i + 1
         while due_end < end and deadlines[due_end] <= now_ns:
             due_end += 1
         if due_end == i + 1:
             text = chunks[i]
             self._write(frame % (base_len + len(text), text))  # type: ignore[misc]
-            late = now_ns - deadlines[i]
-            # The common cases inlined (MockStats.observe_lateness is the general rule):
-            # early (the wheel serves a slot up to EARLY_NS ahead) or late by under 5 ms.
-            if late <= 0:
-                stats.lateness_counts[0] += 1
-            elif late < FINE_LIMIT_NS:
-                stats.lateness_counts[(late - 1) // FINE_STEP_NS] += 1
-                stats.lateness_sum_ns += late
-                stats.lateness_max_ns = max(stats.lateness_max_ns, late)
-                rec.max_lateness_ns = max(rec.max_lateness_ns, late)
-            else:
-                stats.observe_lateness(late)
-                rec.max_lateness_ns = max(late, rec.max_lateness_ns)
+            self._stamps.append(now_ns)
         else:
             self._write(  # type: ignore[misc]
                 b"".join([frame % (base_len + len(text), text) for text in chunks[i:due_end]])
             )
-            stats.observe_lateness_many(now_ns, deadlines[i:due_end])
-            rec.max_lateness_ns = max(now_ns - deadlines[i], rec.max_lateness_ns)
-        n = (due_end - i) * self._per_chunk
-        rec.tokens_generated += n
-        rec.tokens_written += n
-        stats.tokens_generated += n
-        stats.tokens_written += n
-        if self._keep_times:
-            if n == 1:
-                rec.token_write_ns.append(now_ns)
-            else:
-                rec.token_write_ns.extend(array("q", (now_ns,)) * n)
+            self._stamps.extend(array("q", (now_ns,)) * (due_end - i))
         self._next = due_end
         self._call_at(deadlines[due_end], self._due)
 
@@ -219,7 +208,6 @@ class TokenStream:
             return
         i = self._next
         plan = self.plan
-        deadline_ns = self._deadlines[i]
         fault = plan.fault
         if (
             fault is not None
@@ -228,10 +216,10 @@ class TokenStream:
             and self._inject(fault, now_ns)
         ):
             return
-        n = plan.chunk_tokens[i]
-        self._generated(n, deadline_ns, now_ns)
         last = i == len(plan.chunks) - 1
-        if not self._gone:
+        if self._gone:
+            self._generated_unwritten(plan.chunk_tokens[i])
+        else:
             if fault is not None and fault.kind == "malformed" and i == fault.at - 1:
                 payload = self._encoder.malformed()
             else:
@@ -240,7 +228,7 @@ class TokenStream:
                 self._conn.end_stream(payload + self._tail())
             else:
                 self._conn.write_event(payload)
-            self._written(n, now_ns)
+            self._stamps.append(now_ns)
         if last:
             self._finish("client_disconnected" if self._gone else self._completed_reason(), now_ns)
             return
@@ -251,14 +239,16 @@ class TokenStream:
         if self.finished:
             return
         plan = self.plan
-        deadline_ns = self._deadlines[-1]
         total = sum(plan.chunk_tokens)
-        self._generated(total, deadline_ns, now_ns)
         if self._gone:
+            self._generated_unwritten(total)
             self._finish("client_disconnected", now_ns)
             return
         fault = plan.fault
         if fault is not None and fault.kind == "drop":
+            # Generated in full, then the connection is cut before the answer.
+            self.record.tokens_generated += total
+            self._stats.tokens_generated += total
             self._conn.drop(reset=fault.mode == "reset")
             self._finish("fault", now_ns)
             return
@@ -266,7 +256,7 @@ class TokenStream:
             plan.text, plan.finish_reason, Usage(plan.prompt_tokens, total)
         )
         self._conn.respond(200, body, plan.headers)
-        self._written(total, now_ns)
+        self._written_whole(total, now_ns)
         self._finish(self._completed_reason(), now_ns)
 
     # helpers
@@ -285,23 +275,52 @@ class TokenStream:
             tail += DONE_EVENT
         return tail
 
-    def _generated(self, n: int, deadline_ns: int, now_ns: int) -> None:
+    def fold(self) -> None:
+        """Account the writes stamped since the last fold: token counts, lateness, token times.
+
+        Lateness is per chunk (a chunk's tokens share one write and one deadline).
+        """
+        done = len(self._stamps)
+        start = self._folded
+        if start == done:
+            return
+        self._folded = done
+        stamps = self._stamps[start:done]
+        chunk_tokens = self.plan.chunk_tokens[start:done]
+        n = sum(chunk_tokens)
+        rec = self.record
+        stats = self._stats
+        rec.tokens_generated += n
+        rec.tokens_written += n
+        stats.tokens_generated += n
+        stats.tokens_written += n
+        latest = stats.observe_written(stamps, self._deadlines[start:done])
+        rec.max_lateness_ns = max(rec.max_lateness_ns, latest)
+        if self._keep_times and not self._stamps_are_token_times:
+            rec.token_write_ns.extend(
+                array("q", [t for t, k in zip(stamps, chunk_tokens, strict=True) for _ in range(k)])
+            )
+
+    def _generated_unwritten(self, n: int) -> None:
+        """Tokens generated for a client that is gone (``continue``): billed, never written."""
         rec = self.record
         rec.tokens_generated += n
+        rec.tokens_after_disconnect += n
         self._stats.tokens_generated += n
-        if self._gone:
-            rec.tokens_after_disconnect += n
-            self._stats.tokens_after_disconnect += n
-        late = now_ns - deadline_ns
+        self._stats.tokens_after_disconnect += n
+
+    def _written_whole(self, n: int, now_ns: int) -> None:
+        """A non-streaming answer: all tokens in one write, late against the last deadline."""
+        rec = self.record
+        rec.tokens_generated += n
+        rec.tokens_written += n
+        self._stats.tokens_generated += n
+        self._stats.tokens_written += n
+        late = now_ns - self._deadlines[-1] if self._deadlines else 0
         self._stats.observe_lateness(late)
         rec.max_lateness_ns = max(rec.max_lateness_ns, late)
-
-    def _written(self, n: int, now_ns: int) -> None:
-        rec = self.record
-        rec.tokens_written += n
-        self._stats.tokens_written += n
         if self._keep_times:
-            rec.token_write_ns.extend([now_ns] * n)
+            rec.token_write_ns.extend(array("q", (now_ns,)) * n)
 
     def _inject(self, fault: FaultSpec, now_ns: int) -> bool:
         """Apply a mid-stream fault due now; True when the stream ended."""
@@ -326,6 +345,7 @@ class TokenStream:
             return
         self.finished = True
         self._fast_end = -1
+        self.fold()
         rec = self.record
         rec.finish_reason = reason
         if reason == "fault" and self.plan.fault is not None:

@@ -29,14 +29,26 @@ class SinkTransport:
     def close(self) -> None:
         pass
 
+    def abort(self) -> None:
+        pass
 
-def request(stream: bool) -> bytes:
+
+def request(stream: bool, **extra: object) -> bytes:
     body = json.dumps(
-        {"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}], "stream": stream}
+        {
+            "model": "mock-gpt",
+            "messages": [{"role": "user", "content": "hi"}],
+            "stream": stream,
+            **extra,
+        }
     ).encode()
+    return raw_post(body)
+
+
+def raw_post(body: bytes, path: bytes = b"/v1/chat/completions") -> bytes:
     return (
-        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
+        b"POST %b HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%b" % (path, len(body), body)
     )
 
 
@@ -63,11 +75,19 @@ async def test_streams_and_full_responses_leave_no_cyclic_garbage() -> None:
 
 
 class ProtocolHoldingTransport(SinkTransport):
-    """Like uvloop's transport: it references its protocol."""
+    """Like uvloop's transport: it references its protocol, and tells it when it closes."""
 
     def __init__(self, protocol: HttpConnection) -> None:
         super().__init__()
         self.protocol = protocol
+        self.closing = False
+
+    def close(self) -> None:
+        if not self.closing:
+            self.closing = True
+            asyncio.get_running_loop().call_soon(self.protocol.connection_lost, None)
+
+    abort = close
 
 
 async def test_a_closed_connection_leaves_no_cyclic_garbage() -> None:
@@ -87,6 +107,62 @@ async def test_a_closed_connection_leaves_no_cyclic_garbage() -> None:
             del conn
         await asyncio.sleep(0.02)
         assert server.stats.requests == 20
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+        server.close()
+
+
+async def test_errors_faults_and_rejections_leave_no_cyclic_garbage() -> None:
+    """The mock runs with the cyclic GC off: every other exit path must not cycle either."""
+    server = create_app(
+        MockSettings(ttft_ms=1, itl_ms=1, tokens=4, max_concurrent=2, when_full="reject")
+    )
+    server._scheduler = TimerWheel(asyncio.get_running_loop())
+    faults = [
+        {"kind": "status", "status": 503},
+        {"kind": "error_event", "at": 2},
+        {"kind": "drop", "at": 2},
+        {"kind": "drop", "at": 2, "mode": "reset"},
+        {"kind": "malformed", "at": 2},
+        {"kind": "no_done"},
+        {"kind": "stall", "at": 2, "seconds": 0.01},
+    ]
+    payloads = [
+        raw_post(b"{not json"),
+        raw_post(b'{"model": "nope", "messages": []}'),
+        raw_post(b'{"model": 5}'),
+        raw_post(b"{}", path=b"/v1/nowhere"),
+        b"GARBAGE / HTTP/1.1\r\n\r\n",
+        *(request(True, mock={"fault": fault}) for fault in faults),
+        request(False, mock={"fault": {"kind": "drop"}}),
+    ]
+    gc.collect()
+    gc.disable()
+    try:
+        for payload in payloads:
+            conn = HttpConnection(server.dispatch, 1 << 20)
+            transport = ProtocolHoldingTransport(conn)
+            conn.connection_made(transport)  # type: ignore[arg-type]
+            conn.data_received(payload)
+            await asyncio.sleep(0.03)
+            transport.close()  # the client leaves (if the server has not closed already)
+            del conn, transport
+        transports = []
+        for _ in range(4):  # at once, over max_concurrent: two get 429
+            conn = HttpConnection(server.dispatch, 1 << 20)
+            transports.append(ProtocolHoldingTransport(conn))
+            conn.connection_made(transports[-1])  # type: ignore[arg-type]
+            conn.data_received(request(True))
+        del conn
+        await asyncio.sleep(0.05)
+        for transport in transports:
+            transport.close()
+        del transports, transport
+        await asyncio.sleep(0.01)
+        statuses = server.stats.responses_by_status
+        assert {400, 404, 429, 503} <= set(statuses), statuses
+        assert server.stats.active_streams == 0
         assert gc.collect() == 0
     finally:
         gc.enable()

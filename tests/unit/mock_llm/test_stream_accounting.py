@@ -1,0 +1,91 @@
+"""Streams stamp writes and fold them in later; every reader still sees every write so far."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from mock_llm.connection import HttpConnection
+from mock_llm.scheduler import TimerWheel
+from mock_llm.server import MockServer, create_app
+from mock_llm.settings import MockSettings
+
+
+class SinkTransport:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return default
+
+    def close(self) -> None:
+        pass
+
+
+CHAT = {"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+
+
+def post(body: dict[str, object]) -> bytes:
+    data = json.dumps(body).encode()
+    return (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%b" % (len(data), data)
+    )
+
+
+def get_json(server: MockServer, path: str) -> dict[str, object]:
+    transport = SinkTransport()
+    conn = HttpConnection(server.dispatch, 1 << 20)
+    conn.connection_made(transport)  # type: ignore[arg-type]
+    conn.data_received(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    body = b"".join(transport.writes).split(b"\r\n\r\n", 1)[1]
+    result: dict[str, object] = json.loads(body)
+    return result
+
+
+def start(server: MockServer, body: dict[str, object]) -> None:
+    conn = HttpConnection(server.dispatch, 1 << 20)
+    conn.connection_made(SinkTransport())  # type: ignore[arg-type]
+    conn.data_received(post(body))
+
+
+async def test_reads_mid_stream_see_every_write_so_far() -> None:
+    """20 tokens 20 ms apart, read at ~110 ms: the record and the stats agree on the count."""
+    server = create_app(MockSettings(ttft_ms=10, itl_ms=20, tokens=20))
+    server._scheduler = TimerWheel(asyncio.get_running_loop())
+    try:
+        start(server, CHAT)
+        await asyncio.sleep(0.11)
+        stats = get_json(server, "/mock/stats")
+        (record,) = get_json(server, "/mock/requests")["requests"]  # type: ignore[misc]
+        written = record["tokens_written"]
+        assert 3 <= written <= 8
+        assert stats["tokens_written"] == written == record["tokens_generated"]
+        assert len(record["token_write_ns"]) == written
+        assert stats["lateness_tokens"] == written
+        assert record["finish_reason"] is None
+    finally:
+        server.close()
+
+
+async def test_multi_token_chunks_fold_into_per_token_times() -> None:
+    """7 tokens, 3 per chunk: chunks of 3, 3 and 1; seven token times, lateness per chunk."""
+    server = create_app(MockSettings(ttft_ms=1, itl_ms=1, tokens=7, tokens_per_chunk=3))
+    server._scheduler = TimerWheel(asyncio.get_running_loop())
+    try:
+        start(server, CHAT)
+        await asyncio.sleep(0.05)
+        (record,) = get_json(server, "/mock/requests")["requests"]  # type: ignore[misc]
+        times = record["token_write_ns"]
+        assert record["finish_reason"] == "completed"
+        assert record["tokens_written"] == record["tokens_generated"] == 7
+        assert len(times) == 7
+        assert times[0] == times[1] == times[2] <= times[3] == times[4] == times[5] <= times[6]
+        stats = get_json(server, "/mock/stats")
+        assert stats["tokens_written"] == 7
+        assert stats["lateness_tokens"] == 3
+    finally:
+        server.close()
