@@ -185,21 +185,23 @@ class TokenStream:
             self._due_slow(now_ns)
             return
         deadlines = self._deadlines
-        chunks = self._chunks
+        next_ns = deadlines[i + 1]  # i < end <= the last chunk: there is a next one
         frame = self._frame
-        base_len = self._frame_base_len
+        if next_ns > now_ns:  # on time: one chunk
+            text = self._chunks[i]
+            self._write(frame % (self._frame_base_len + len(text), text))  # type: ignore[misc]
+            self._stamps.append(now_ns)
+            self._next = i + 1
+            self._call_at(next_ns, self._due)
+            return
         due_end = i + 1
         while due_end < end and deadlines[due_end] <= now_ns:
             due_end += 1
-        if due_end == i + 1:
-            text = chunks[i]
-            self._write(frame % (base_len + len(text), text))  # type: ignore[misc]
-            self._stamps.append(now_ns)
-        else:
-            self._write(  # type: ignore[misc]
-                b"".join([frame % (base_len + len(text), text) for text in chunks[i:due_end]])
-            )
-            self._stamps.extend(array("q", (now_ns,)) * (due_end - i))
+        base_len = self._frame_base_len
+        self._write(  # type: ignore[misc]
+            b"".join([frame % (base_len + len(text), text) for text in self._chunks[i:due_end]])
+        )
+        self._stamps.extend(array("q", (now_ns,)) * (due_end - i))
         self._next = due_end
         self._call_at(deadlines[due_end], self._due)
 
