@@ -28,6 +28,15 @@ bound: streams in flight at the end are lost), ``mock_tokens_written_per_s``
 is the mock's own count over the steady window (from ``--ramp`` seconds in
 to half a second before the end), where lateness and CPU are also taken.
 
+Lateness on this VM moves from run to run with the host (the same load has
+cost 0.73-0.85 of a core minutes apart), so the mock's paced runs are repeated
+(``--repeat``, default 3): every run's p99 is kept, and the target is judged
+on their median, with how many runs met it beside. ``--sched fifo`` runs the
+servers under SCHED_FIFO (needs root or CAP_SYS_NICE): kernel threads and
+other tasks on the server's core then wait for its idle time instead of
+preempting it, which isolates the server from the guest's own noise (not the
+host's).
+
 Run: ``make bench`` or ``python -m tests.bench.mock_throughput [--seconds 10]``.
 Writes ``results/bench/mock_throughput.json``.
 """
@@ -41,6 +50,7 @@ import platform
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -251,7 +261,7 @@ def measure(
     return result
 
 
-def start(kind: str, load: dict[str, float], log_dir: Path) -> ServerProcess:
+def start(kind: str, load: dict[str, float], log_dir: Path, sched: str) -> ServerProcess:
     if kind == "mock_llm":
         argv = python_module(
             "mock_llm",
@@ -280,6 +290,8 @@ def start(kind: str, load: dict[str, float], log_dir: Path) -> ServerProcess:
             str(load["itl_ms"]),
             str(int(load["tokens"])),
         )
+    if sched == "fifo":
+        argv = ["chrt", "--fifo", "10", *argv]
     return start_server(argv, cpu_list="0", log_path=str(log_dir / f"{kind}.log"))
 
 
@@ -295,11 +307,33 @@ RUNS = (
 )
 
 
-def targets_for(mock_p: dict[str, Any], ratio: float) -> dict[str, bool]:
+def repeated(key: str, repeat: int) -> int:
+    """The mock's paced runs are the lateness measurement: those are repeated."""
+    return repeat if key.startswith("mock_llm/paced") else 1
+
+
+def lateness_over_repeats(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    p99s = [r["lateness_p99_ms"] for r in runs]
+    return {
+        "lateness_p99_ms": p99s,
+        "lateness_p99_ms_median": statistics.median(p for p in p99s if p is not None),
+        "runs_with_p99<=2ms": sum(1 for p in p99s if p is not None and p <= 2.0),
+        "steady_server_cpu_share": [r["steady_server_cpu_share"] for r in runs],
+        "steady_cpu_us_per_token": [r["steady_cpu_us_per_token"] for r in runs],
+        "stream_mean_over_ideal": [r["stream_mean_over_ideal"] for r in runs],
+    }
+
+
+def targets_for(
+    mock_p: dict[str, Any], repeats: dict[str, Any], ratio: float
+) -> dict[str, bool | str]:
     return {
         "paced_tokens_per_s>=90k": mock_p["mock_tokens_written_per_s"] >= 90_000,
-        "paced_stream_mean<=1.03x_ideal": mock_p["stream_mean_over_ideal"] <= 1.03,
-        "paced_lateness_p99<=2ms": (mock_p["lateness_p99_ms"] or 99) <= 2.0,
+        "paced_stream_mean<=1.03x_ideal": max(repeats["stream_mean_over_ideal"]) <= 1.03,
+        "paced_lateness_p99<=2ms_median": repeats["lateness_p99_ms_median"] <= 2.0,
+        "paced_lateness_p99<=2ms_runs": (
+            f"{repeats['runs_with_p99<=2ms']} of {len(repeats['lateness_p99_ms'])}"
+        ),
         "cpu_per_token>=5x_cheaper": ratio >= 5,
     }
 
@@ -309,41 +343,56 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--ramp", type=float, default=3.0, help="seconds before the steady window")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each mock paced load")
+    parser.add_argument(
+        "--sched", choices=("other", "fifo"), default="other", help="servers' scheduling policy"
+    )
     parser.add_argument("--out", type=Path, default=Path("results/bench/mock_throughput.json"))
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk")
     if hasattr(os, "sched_setaffinity") and (psutil.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})  # off the server's core (CPU 0)
     results: dict[str, Any] = {
         "command": "python -m tests.bench.mock_throughput "
-        f"--seconds {args.seconds} --connections {args.connections} --ramp {args.ramp}",
+        f"--seconds {args.seconds} --connections {args.connections} --ramp {args.ramp} "
+        f"--repeat {args.repeat} --sched {args.sched}",
+        "sched": args.sched,
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cpus": psutil.cpu_count(), "python": platform.python_version()},
         "runs": {},
     }
+    repeats: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind, name, client in RUNS:
             load = PACED if name == "paced" else ZERO
             conns = args.connections if name == "paced" else 50
-            server = start(kind, load, Path(tmp))
-            try:
-                # Warm-up: first connections, lazy imports, allocator.
-                run_wrk(server.url, min(conns, 100), 2, write_wrk_script(Path(tmp), 100, ZERO))
-                if client == "wrk":
-                    cmd = wrk_command(
-                        server.url, conns, args.seconds, write_wrk_script(Path(tmp), conns, load)
-                    )
-                else:
-                    cmd = polling_client_command(
-                        server.url, conns, args.seconds, ideal_stream_s(load)
-                    )
-                res = measure(server, load, conns, args.seconds, cmd, kind == "mock_llm", args.ramp)
-            finally:
-                server.stop()
             key = f"{kind}/{name}" if client == "wrk" else f"{kind}/{name}/{client}"
-            results["runs"][key] = res
-            print(key, json.dumps(res), flush=True)
+            for rep in range(repeated(key, args.repeat)):
+                server = start(kind, load, Path(tmp), args.sched)
+                try:
+                    # Warm-up: first connections, lazy imports, allocator.
+                    run_wrk(server.url, min(conns, 100), 2, write_wrk_script(Path(tmp), 100, ZERO))
+                    if client == "wrk":
+                        script = write_wrk_script(Path(tmp), conns, load)
+                        cmd = wrk_command(server.url, conns, args.seconds, script)
+                    else:
+                        cmd = polling_client_command(
+                            server.url, conns, args.seconds, ideal_stream_s(load)
+                        )
+                    res = measure(
+                        server, load, conns, args.seconds, cmd, kind == "mock_llm", args.ramp
+                    )
+                finally:
+                    server.stop()
+                repeats.setdefault(key, []).append(res)
+                print(f"{key} (run {rep + 1})", json.dumps(res), flush=True)
+            results["runs"][key] = repeats[key][0]
+    results["repeats"] = {
+        key: lateness_over_repeats(runs) for key, runs in repeats.items() if len(runs) > 1
+    }
     runs = results["runs"]
     mock_z, fast_z = runs["mock_llm/zero_delay"], runs["fastapi_streaming_response/zero_delay"]
     mock_p, fast_p = runs["mock_llm/paced"], runs["fastapi_streaming_response/paced"]
@@ -361,9 +410,12 @@ def main() -> None:
         / mock_p["cpu_us_per_token"],
     }
     ratio = results["ratios"]["cpu_per_token_fastapi_over_mock_zero_delay"]
+    over = lateness_over_repeats
     results["targets"] = {
-        "wrk": targets_for(mock_p, ratio),
-        "polling_client": targets_for(mock_pp, ratio),
+        "wrk": targets_for(mock_p, over(repeats["mock_llm/paced"]), ratio),
+        "polling_client": targets_for(
+            mock_pp, over(repeats["mock_llm/paced/polling_client"]), ratio
+        ),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
