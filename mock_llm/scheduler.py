@@ -90,11 +90,7 @@ class TimerWheel:
         a slot's worth. A cheap check when nothing is due.
         """
         heap = self._slot_heap
-        if (
-            heap
-            and not self._firing
-            and heap[0] <= (self._clock() + self._early_ns) // self._tick_ns
-        ):
+        if heap and not self._firing and heap[0] <= (self._clock() + self._early_ns) // self._tick_ns:
             self._fire()
 
     def _fire(self) -> None:
