@@ -80,19 +80,6 @@ class TimerWheel:
         self._wakeup.arm_at(slot * self._tick_ns - self._early_ns)
         self._armed_for = slot
 
-    def serve_due(self) -> None:
-        """Serve the slots already due, now, if the wake-up has not yet.
-
-        For the request path to call first: the loop hands over a batch of
-        ready sockets in one go, and a burst of new requests (~80 us each at
-        1000 streams) handled ahead of the timer's turn held every token due
-        meanwhile. Token writes are the time-critical work; requests can wait
-        a slot's worth. A cheap check when nothing is due.
-        """
-        heap = self._slot_heap
-        if heap and not self._firing and heap[0] <= (self._clock() + self._early_ns) // self._tick_ns:
-            self._fire()
-
     def _fire(self) -> None:
         """Serve every slot due now, then yield to the loop (reads, accepts, disconnects).
 

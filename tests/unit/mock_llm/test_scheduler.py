@@ -108,19 +108,3 @@ def test_a_failing_callback_does_not_drop_its_slot_mates() -> None:
     wheel._fire()
     assert served == [MS]
     assert len(loop.errors) == 1
-
-
-def test_serve_due_serves_only_what_is_due_and_keeps_the_wakeup() -> None:
-    """The request path serves overdue slots itself; nothing early, and later slots stay armed."""
-    wheel, loop, clock = wheel_at(0)
-    served: list[str] = []
-    wheel.call_at(2 * MS, lambda now: served.append("slot 2"))
-    wheel.call_at(5 * MS, lambda now: served.append("slot 5"))
-    clock.now_ns = 2 * MS - EARLY_NS - 1
-    wheel.serve_due()
-    assert served == []
-    clock.now_ns = 2 * MS
-    wheel.serve_due()
-    assert served == ["slot 2"]
-    assert wheel.pending() == 1
-    assert loop.delays[-1] == 0.003  # re-armed for slot 5 (4.5 ms, whole ms up)
