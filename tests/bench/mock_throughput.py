@@ -29,13 +29,9 @@ is the mock's own count over the steady window (from ``--ramp`` seconds in
 to half a second before the end), where lateness and CPU are also taken.
 
 Lateness on this VM moves from run to run with the host (the same load has
-cost 0.73-0.85 of a core minutes apart), so the mock's paced runs are repeated
+cost 0.73 to 0.90 of a core within the hour), so the mock's paced runs are repeated
 (``--repeat``, default 3): every run's p99 is kept, and the target is judged
-on their median, with how many runs met it beside. ``--sched fifo`` runs the
-servers under SCHED_FIFO (needs root or CAP_SYS_NICE): kernel threads and
-other tasks on the server's core then wait for its idle time instead of
-preempting it, which isolates the server from the guest's own noise (not the
-host's).
+on their median, with how many runs met it beside.
 
 Run: ``make bench`` or ``python -m tests.bench.mock_throughput [--seconds 10]``.
 Writes ``results/bench/mock_throughput.json``.
@@ -261,7 +257,7 @@ def measure(
     return result
 
 
-def start(kind: str, load: dict[str, float], log_dir: Path, sched: str) -> ServerProcess:
+def start(kind: str, load: dict[str, float], log_dir: Path) -> ServerProcess:
     if kind == "mock_llm":
         argv = python_module(
             "mock_llm",
@@ -290,8 +286,6 @@ def start(kind: str, load: dict[str, float], log_dir: Path, sched: str) -> Serve
             str(load["itl_ms"]),
             str(int(load["tokens"])),
         )
-    if sched == "fifo":
-        argv = ["chrt", "--fifo", "10", *argv]
     return start_server(argv, cpu_list="0", log_path=str(log_dir / f"{kind}.log"))
 
 
@@ -344,9 +338,6 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--ramp", type=float, default=3.0, help="seconds before the steady window")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each mock paced load")
-    parser.add_argument(
-        "--sched", choices=("other", "fifo"), default="other", help="servers' scheduling policy"
-    )
     parser.add_argument("--out", type=Path, default=Path("results/bench/mock_throughput.json"))
     args = parser.parse_args()
     if args.repeat < 1:
@@ -358,8 +349,7 @@ def main() -> None:
     results: dict[str, Any] = {
         "command": "python -m tests.bench.mock_throughput "
         f"--seconds {args.seconds} --connections {args.connections} --ramp {args.ramp} "
-        f"--repeat {args.repeat} --sched {args.sched}",
-        "sched": args.sched,
+        f"--repeat {args.repeat}",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cpus": psutil.cpu_count(), "python": platform.python_version()},
         "runs": {},
@@ -371,7 +361,7 @@ def main() -> None:
             conns = args.connections if name == "paced" else 50
             key = f"{kind}/{name}" if client == "wrk" else f"{kind}/{name}/{client}"
             for rep in range(repeated(key, args.repeat)):
-                server = start(kind, load, Path(tmp), args.sched)
+                server = start(kind, load, Path(tmp))
                 try:
                     # Warm-up: first connections, lazy imports, allocator.
                     run_wrk(server.url, min(conns, 100), 2, write_wrk_script(Path(tmp), 100, ZERO))
