@@ -12,11 +12,16 @@ import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal, TypedDict
 from urllib.parse import urlsplit
 
 import httpx2
 import openai
-from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
+from openai.types.chat import (
+    ChatCompletionChunk,
+    ChatCompletionMessageParam,
+    ChatCompletionStreamOptionsParam,
+)
 
 from service.settings import ServiceSettings
 from service.upstream_transport import LeanTransport
@@ -34,6 +39,15 @@ def request_id_from(headers: Mapping[str, str]) -> str:
     return uuid.uuid4().hex
 
 
+class StreamArgs(TypedDict):
+    model: str
+    messages: list[ChatCompletionMessageParam]
+    max_tokens: int | None
+    stream: Literal[True]
+    stream_options: ChatCompletionStreamOptionsParam
+    extra_headers: dict[str, str]
+
+
 @dataclass(frozen=True)
 class UpstreamCall:
     """What one ``/chat/stream`` request asks of the upstream."""
@@ -42,6 +56,17 @@ class UpstreamCall:
     messages: list[ChatCompletionMessageParam]
     max_tokens: int | None
     headers: dict[str, str]
+
+    def stream_args(self) -> StreamArgs:
+        """The SDK's ``create(stream=True)`` arguments: every variant sends the same request."""
+        return StreamArgs(
+            model=self.model,
+            messages=self.messages,
+            max_tokens=self.max_tokens,
+            stream=True,
+            stream_options={"include_usage": True},
+            extra_headers=self.headers,
+        )
 
 
 def forwarded_headers(

@@ -248,12 +248,5 @@ async def open_stream(client: openai.AsyncOpenAI, call: UpstreamCall) -> Upstrea
     HTTP status errors, connection errors and timeouts before that are raised
     by the SDK (after its retries), as with ``create(stream=True)``.
     """
-    opening = client.chat.completions.with_streaming_response.create(
-        model=call.model,
-        messages=call.messages,
-        max_tokens=call.max_tokens,
-        stream=True,
-        stream_options={"include_usage": True},
-        extra_headers=call.headers,
-    )
+    opening = client.chat.completions.with_streaming_response.create(**call.stream_args())
     return UpstreamStream(await opening.__aenter__())

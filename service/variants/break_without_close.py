@@ -34,14 +34,7 @@ async def stream_chat(request: Request, chat: ChatRequest, ctx: StreamContext) -
     call = ctx.call_for(request, chat)
 
     async def events() -> AsyncIterator[bytes]:
-        stream = await ctx.async_client.chat.completions.create(
-            model=call.model,
-            messages=call.messages,
-            max_tokens=call.max_tokens,
-            stream=True,
-            stream_options={"include_usage": True},
-            extra_headers=call.headers,
-        )
+        stream = await ctx.async_client.chat.completions.create(**call.stream_args())
         # The mistake: no ``async with stream``. Leaving this loop early (a
         # ``break``, or GeneratorExit at the ``yield``) leaves the stream open.
         async for chunk in stream:

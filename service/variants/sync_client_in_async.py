@@ -33,14 +33,7 @@ async def stream_chat(request: Request, chat: ChatRequest, ctx: StreamContext) -
 
     async def events() -> AsyncIterator[bytes]:
         # The mistake: blocking calls on the event loop thread.
-        stream = client.chat.completions.create(
-            model=call.model,
-            messages=call.messages,
-            max_tokens=call.max_tokens,
-            stream=True,
-            stream_options={"include_usage": True},
-            extra_headers=call.headers,
-        )
+        stream = client.chat.completions.create(**call.stream_args())
         for chunk in stream:  # blocks the loop until the next chunk arrives
             text = chunk_text(chunk)
             if text is not None:

@@ -33,14 +33,7 @@ async def stream_chat(request: Request, chat: ChatRequest, ctx: StreamContext) -
 
     def events() -> Iterator[bytes]:
         # The mistake: a sync generator; each next() borrows a pool thread.
-        stream = client.chat.completions.create(
-            model=call.model,
-            messages=call.messages,
-            max_tokens=call.max_tokens,
-            stream=True,
-            stream_options={"include_usage": True},
-            extra_headers=call.headers,
-        )
+        stream = client.chat.completions.create(**call.stream_args())
         for chunk in stream:
             text = chunk_text(chunk)
             if text is not None:
