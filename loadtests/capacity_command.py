@@ -37,8 +37,7 @@ from loadtests.locust_process import (
     LOCUSTFILE,
     SHAPE_FILES,
     LocustOutputs,
-    free_port,
-    locust_argv,
+    locust_argvs,
 )
 from loadtests.metrics import METRICS_CONTRACT_VERSION
 from loadtests.nginx import running_nginx
@@ -87,27 +86,17 @@ def _plan(opts: CapacityOptions, host: str, run_dir: Path) -> RampPlan:
     files = [LOCUSTFILE, SHAPE_FILES["step"]]
     suite = _suite_args(opts)
     outputs = LocustOutputs(run_dir)
-    workers = opts.args.workers
-    port = free_port() if workers else None
-    main_argv = locust_argv(
+    main_argv, worker_argvs = locust_argvs(
         files=files,
         user_classes=_USER_CLASSES,
         suite_args=suite,
+        workers=opts.args.workers,
         host=host,
         # The shape ends the test; the run time only bounds it.
         run_time_s=opts.ramp.duration_s + 10,
         stop_timeout_s=_STOP_TIMEOUT_S,
         outputs=outputs,
-        master_port=port,
-        expect_workers=workers,
     )
-    worker_argvs = [
-        locust_argv(
-            files=files, user_classes=_USER_CLASSES, suite_args=suite, master_port=port,
-            worker=True,
-        )
-        for _ in range(workers)
-    ]  # fmt: skip
     if opts.args.generator_cpus is not None:
         # taskset execs Locust: same PID, so the CPU watch still sees the right process.
         pin = ["taskset", "-c", opts.args.generator_cpus]

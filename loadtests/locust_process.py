@@ -120,6 +120,44 @@ def locust_argv(
     return [*argv, *suite_args, *user_classes]
 
 
+def locust_argvs(
+    *,
+    files: Sequence[Path],
+    user_classes: Sequence[str],
+    suite_args: Sequence[str],
+    workers: int,
+    host: str,
+    run_time_s: float,
+    stop_timeout_s: float,
+    outputs: LocustOutputs,
+    users: int | None = None,
+    spawn_rate: float | None = None,
+) -> tuple[list[str], list[list[str]]]:
+    """One standalone Locust process, or a master and ``workers`` workers on a free local port."""
+    port = free_port() if workers else None
+    main = locust_argv(
+        files=files,
+        user_classes=user_classes,
+        suite_args=suite_args,
+        host=host,
+        run_time_s=run_time_s,
+        stop_timeout_s=stop_timeout_s,
+        outputs=outputs,
+        users=users,
+        spawn_rate=spawn_rate,
+        master_port=port,
+        expect_workers=workers,
+    )
+    worker_argvs = [
+        locust_argv(
+            files=files, user_classes=user_classes, suite_args=suite_args, master_port=port,
+            worker=True,
+        )
+        for _ in range(workers)
+    ]  # fmt: skip
+    return main, worker_argvs
+
+
 @dataclass
 class LocustRun:
     """The started processes: ``main`` (standalone or master) and the workers."""

@@ -15,8 +15,7 @@ from loadtests.locust_process import (
     LOCUSTFILE,
     LocustOutputs,
     LocustRun,
-    free_port,
-    locust_argv,
+    locust_argvs,
     running_locust,
 )
 from loadtests.locust_stats import HistoryRow, LocustEntry, parse_history_csv, parse_stats_json
@@ -75,27 +74,18 @@ def locust_job(
     """Start Locust headless against ``host`` (127.0.0.1) for ``run_time_s``; always stop it."""
     assert host.startswith("http://127.0.0.1:"), host
     outputs = LocustOutputs(out_dir)
-    port = free_port() if workers else None
-    main = locust_argv(
+    main, worker_argvs = locust_argvs(
         files=files,
         user_classes=user_classes,
         suite_args=suite_args,
+        workers=workers,
         host=host,
         run_time_s=run_time_s,
         stop_timeout_s=3,
         outputs=outputs,
         users=users,
         spawn_rate=users,
-        master_port=port,
-        expect_workers=workers,
     )
-    worker_argvs = [
-        locust_argv(
-            files=files, user_classes=user_classes, suite_args=suite_args, master_port=port,
-            worker=True,
-        )
-        for _ in range(workers)
-    ]  # fmt: skip
     with running_locust(main, worker_argvs, outputs) as run:
         yield LocustJob(run, outputs, run_time_s + 3 + _MARGIN_S)
 

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.locust_process import LOCUSTFILE, SHAPE_FILES, LocustOutputs, locust_argv
+from loadtests.locust_process import (
+    LOCUSTFILE,
+    SHAPE_FILES,
+    LocustOutputs,
+    locust_argv,
+    locust_argvs,
+)
 
 
 def test_standalone_is_headless_bounded_and_writes_every_report(tmp_path: Path) -> None:
@@ -50,3 +56,25 @@ def test_unbounded_or_portless_runs_are_refused() -> None:
         locust_argv(files=[LOCUSTFILE], user_classes=[], suite_args=[], host="http://x")
     with pytest.raises(ValueError, match="port"):
         locust_argv(files=[LOCUSTFILE], user_classes=[], suite_args=[], worker=True)
+
+
+def test_a_master_and_its_workers_share_one_port_and_no_workers_means_standalone(
+    tmp_path: Path,
+) -> None:
+    common = {
+        "files": [LOCUSTFILE],
+        "user_classes": ["StreamingUser"],
+        "suite_args": [],
+        "host": "http://127.0.0.1:9",
+        "run_time_s": 10,
+        "stop_timeout_s": 3,
+        "outputs": LocustOutputs(tmp_path),
+    }
+    master, workers = locust_argvs(workers=2, **common)  # type: ignore[arg-type]
+    port = master[master.index("--master-bind-port") + 1]
+    assert master[master.index("--expect-workers") + 1] == "2"
+    assert len(workers) == 2
+    assert all(w[w.index("--master-port") + 1] == port for w in workers)
+    alone, none = locust_argvs(workers=0, **common)  # type: ignore[arg-type]
+    assert "--master" not in alone
+    assert none == []
