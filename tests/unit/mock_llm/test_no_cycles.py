@@ -9,47 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
-from collections import deque
 
 from mock_llm.connection import HttpConnection
 from mock_llm.scheduler import TimerWheel
 from mock_llm.server import create_app
 from mock_llm.settings import MockSettings
-
-
-class SinkTransport:
-    def __init__(self) -> None:
-        self.last: deque[bytes] = deque(maxlen=1)
-        self.write = self.last.append
-
-    def get_extra_info(self, name: str, default: object = None) -> object:
-        return default
-
-    def close(self) -> None:
-        pass
-
-    def abort(self) -> None:
-        pass
-
-
-def request(stream: bool, **extra: object) -> bytes:
-    body = json.dumps(
-        {
-            "model": "mock-gpt",
-            "messages": [{"role": "user", "content": "hi"}],
-            "stream": stream,
-            **extra,
-        }
-    ).encode()
-    return raw_post(body)
-
-
-def raw_post(body: bytes, path: bytes = b"/v1/chat/completions") -> bytes:
-    return (
-        b"POST %b HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        b"Content-Length: %d\r\n\r\n%b" % (path, len(body), body)
-    )
+from tests.unit.mock_llm.fake_client import SinkTransport, raw_post, request
 
 
 async def test_streams_and_full_responses_leave_no_cyclic_garbage() -> None:

@@ -9,31 +9,7 @@ from mock_llm.connection import HttpConnection
 from mock_llm.scheduler import TimerWheel
 from mock_llm.server import MockServer, create_app
 from mock_llm.settings import MockSettings
-
-
-class SinkTransport:
-    def __init__(self) -> None:
-        self.writes: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        self.writes.append(data)
-
-    def get_extra_info(self, name: str, default: object = None) -> object:
-        return default
-
-    def close(self) -> None:
-        pass
-
-
-CHAT = {"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-
-
-def post(body: dict[str, object]) -> bytes:
-    data = json.dumps(body).encode()
-    return (
-        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        b"Content-Length: %d\r\n\r\n%b" % (len(data), data)
-    )
+from tests.unit.mock_llm.fake_client import SinkTransport, request
 
 
 def get_json(server: MockServer, path: str) -> dict[str, object]:
@@ -46,10 +22,10 @@ def get_json(server: MockServer, path: str) -> dict[str, object]:
     return result
 
 
-def start(server: MockServer, body: dict[str, object]) -> None:
+def start_stream(server: MockServer) -> None:
     conn = HttpConnection(server.dispatch, 1 << 20)
     conn.connection_made(SinkTransport())  # type: ignore[arg-type]
-    conn.data_received(post(body))
+    conn.data_received(request(stream=True))
 
 
 async def test_reads_mid_stream_see_every_write_so_far() -> None:
@@ -57,7 +33,7 @@ async def test_reads_mid_stream_see_every_write_so_far() -> None:
     server = create_app(MockSettings(ttft_ms=10, itl_ms=20, tokens=20))
     server._scheduler = TimerWheel(asyncio.get_running_loop())
     try:
-        start(server, CHAT)
+        start_stream(server)
         await asyncio.sleep(0.11)
         stats = get_json(server, "/mock/stats")
         (record,) = get_json(server, "/mock/requests")["requests"]  # type: ignore[misc]
@@ -76,7 +52,7 @@ async def test_multi_token_chunks_fold_into_per_token_times() -> None:
     server = create_app(MockSettings(ttft_ms=1, itl_ms=1, tokens=7, tokens_per_chunk=3))
     server._scheduler = TimerWheel(asyncio.get_running_loop())
     try:
-        start(server, CHAT)
+        start_stream(server)
         await asyncio.sleep(0.05)
         (record,) = get_json(server, "/mock/requests")["requests"]  # type: ignore[misc]
         times = record["token_write_ns"]
