@@ -125,6 +125,10 @@ def test_ledger_jsonl(start_mock, tmp_path) -> None:  # type: ignore[no-untyped-
         json={"model": "mock-gpt", "messages": [{"role": "user", "content": "x"}]},
         headers={"x-request-id": "jsonl-1"},
     )
+    # The record is persisted right after the response is written, in the same
+    # loop callback; the client can see the response first (another process).
+    # Any later request is served after that callback: a sync point, no sleep.
+    assert httpx.get(f"{mock.url}/mock/requests", params={"id": "jsonl-1"}).json()["requests"]
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert [r["id"] for r in lines] == ["jsonl-1"]
     assert lines[0]["finish_reason"] == "completed"
