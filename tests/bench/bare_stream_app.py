@@ -9,8 +9,9 @@ overhead can be read off as a difference. Not a usable server: it reads one
 fixed-shape request per response.
 
 It does keep the one statistic the mock's timing target is about: lateness,
-stamped per write and folded into the mock's own histogram when
-``GET /mock/stats`` asks (the same way and at the same cost as the mock). Its
+stamped per write (its time and deadline appended to two arrays) and folded
+into the mock's own histogram in batches and when ``GET /mock/stats`` asks,
+much as the mock stamps and folds. Its
 lateness is the floor for any Python server on this machine: when the host
 stalls the core, the floor is late too, and the benchmark shows both side by
 side from the same minutes.
@@ -60,8 +61,13 @@ class WriteStamps:
         """The lateness part of the mock's /mock/stats, as JSON."""
         self.fold()
         full = self.stats.snapshot()
-        keys = ("tokens_written", "lateness_max_ns", "lateness_bucket_bounds_ns")
-        return json.dumps({k: full[k] for k in (*keys, "lateness_bucket_counts")}).encode()
+        keys = (
+            "tokens_written",
+            "lateness_max_ns",
+            "lateness_bucket_bounds_ns",
+            "lateness_bucket_counts",
+        )
+        return json.dumps({k: full[k] for k in keys}).encode()
 
 
 class BareStream(asyncio.Protocol):

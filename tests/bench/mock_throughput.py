@@ -25,9 +25,10 @@ floor any Python server pays here for the kernel's write path. The bare writer
 stamps its writes too, so its lateness is the floor for the mock's lateness.
 
 Two token counts: ``tokens_per_s`` counts the streams wrk completed (a lower
-bound: streams in flight at the end are lost), ``mock_tokens_written_per_s``
-is the mock's own count over the steady window (from ``--ramp`` seconds in
-to half a second before the end), where lateness and CPU are also taken.
+bound: streams in flight at the end are lost), ``server_tokens_written_per_s``
+is the server's own count (the mock's, or the bare writer's when paced) over
+the steady window (from ``--ramp`` seconds in to half a second before the
+end), where lateness and CPU are also taken.
 
 Lateness on this VM moves from run to run with the host (the same load has
 cost 0.73 to 0.90 of a core within the hour, and a busy loop on one core loses
@@ -358,7 +359,13 @@ def run_once(
         else:
             cmd = polling_client_command(server.url, conns, args.seconds, ideal_stream_s(load))
         return measure(
-            server, load, conns, args.seconds, cmd, has_lateness(kind, load_name), args.ramp
+            server,
+            load,
+            conns,
+            args.seconds,
+            cmd,
+            kind == "mock_llm" or has_lateness(kind, load_name),
+            args.ramp,
         )
     finally:
         server.stop()
