@@ -119,15 +119,16 @@ class BareStream(asyncio.Protocol):
     def _due(self, now_ns: int) -> None:
         if self._transport is None:
             return
-        self._written_ns.append(now_ns)
+        written = self._written_ns
+        written.append(now_ns)
         self._deadlines_ns.append(self._due_ns)
+        # Folded in small batches (the mock folds per stream): one big fold at
+        # the stats read, or at the end of long streams, would stall the server.
+        if len(written) >= FOLD_BATCH:
+            self._stamps.fold()
         self._sent += 1
         if self._sent == self._tokens:
             self._transport.write(self._last)
-            # Folded in small batches as streams end, as the mock folds per
-            # stream: one big fold at the stats read would stall the server.
-            if len(self._written_ns) >= FOLD_BATCH:
-                self._stamps.fold()
             return
         self._transport.write(self._frame)
         # Absolute deadlines, as the mock's: first + k x ITL, no drift.
