@@ -7,7 +7,7 @@ import json
 
 from mock_llm.connection import HttpConnection
 from mock_llm.scheduler import TimerWheel
-from mock_llm.server import MockServer, create_app
+from mock_llm.server import FOLD_SLICE, MockServer, create_app
 from mock_llm.settings import MockSettings
 from tests.unit.mock_llm.fake_client import SinkTransport, request
 
@@ -63,5 +63,33 @@ async def test_multi_token_chunks_fold_into_per_token_times() -> None:
         stats = get_json(server, "/mock/stats")
         assert stats["tokens_written"] == 7
         assert stats["lateness_tokens"] == 3
+    finally:
+        server.close()
+
+
+async def test_a_read_folds_many_streams_a_slice_per_loop_turn() -> None:
+    """2.5 slices of live streams: answered after three loop turns, nothing written lost.
+
+    The streams were all written to before the read; the answer counts at least
+    those writes, and was not produced inside the request's own callback.
+    """
+    streams = FOLD_SLICE * 5 // 2
+    server = create_app(MockSettings(ttft_ms=1, itl_ms=200, tokens=10))
+    server._scheduler = TimerWheel(asyncio.get_running_loop())
+    try:
+        for _ in range(streams):
+            start_stream(server)
+        await asyncio.sleep(0.05)  # each stream has written its first token, no second yet
+        transport = SinkTransport()
+        conn = HttpConnection(server.dispatch, 1 << 20)
+        conn.connection_made(transport)  # type: ignore[arg-type]
+        conn.data_received(b"GET /mock/stats HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert transport.writes == []  # first slice folded, the rest on later turns
+        for _ in range(3):
+            await asyncio.sleep(0)
+        body = b"".join(transport.writes).split(b"\r\n\r\n", 1)[1]
+        stats = json.loads(body)
+        assert stats["tokens_written"] == streams
+        assert stats["lateness_tokens"] == streams
     finally:
         server.close()
