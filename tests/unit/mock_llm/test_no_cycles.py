@@ -12,7 +12,7 @@ import gc
 
 from mock_llm.connection import HttpConnection
 from mock_llm.scheduler import TimerWheel
-from mock_llm.server import create_app
+from mock_llm.server import FOLD_SLICE, create_app
 from mock_llm.settings import MockSettings
 from tests.unit.mock_llm.fake_client import SinkTransport, raw_post, request
 
@@ -33,6 +33,39 @@ async def test_streams_and_full_responses_leave_no_cyclic_garbage() -> None:
                 conn.data_received(request(stream))
             await asyncio.sleep(0.05)
         assert server.stats.tokens_written == 3 * 20 * 5
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+        server.close()
+
+
+async def test_reads_that_fold_live_streams_in_slices_leave_no_cyclic_garbage() -> None:
+    """/mock/stats, /metrics and /mock/requests over more live streams than one slice."""
+    server = create_app(MockSettings(ttft_ms=1, itl_ms=100, tokens=5))
+    server._scheduler = TimerWheel(asyncio.get_running_loop())
+    # Open connections are kept referenced (a live one holds its parser cycle
+    # until connection_lost breaks it, see the closed-connection test below).
+    conns = []
+    for _ in range(FOLD_SLICE * 2 + 1):
+        conn = HttpConnection(server.dispatch, 1 << 20)
+        conn.connection_made(SinkTransport())  # type: ignore[arg-type]
+        conn.data_received(request(stream=True))
+        conns.append(conn)
+    await asyncio.sleep(0.02)
+    gc.collect()
+    gc.disable()
+    try:
+        readers = []
+        for path in (b"/mock/stats", b"/metrics", b"/mock/requests"):
+            transport = SinkTransport()
+            conn = HttpConnection(server.dispatch, 1 << 20)
+            conn.connection_made(transport)  # type: ignore[arg-type]
+            conn.data_received(b"GET %b HTTP/1.1\r\nHost: x\r\n\r\n" % path)
+            conns.append(conn)
+            readers.append(transport)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert all(t.writes and t.writes[0].startswith(b"HTTP/1.1 200") for t in readers)
         assert gc.collect() == 0
     finally:
         gc.enable()
