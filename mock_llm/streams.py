@@ -289,14 +289,9 @@ class TokenStream:
         self._folded = done
         stamps = self._stamps[start:done]
         chunk_tokens = self.plan.chunk_tokens[start:done]
-        n = sum(chunk_tokens)
+        self._count_written(sum(chunk_tokens))
         rec = self.record
-        stats = self._stats
-        rec.tokens_generated += n
-        rec.tokens_written += n
-        stats.tokens_generated += n
-        stats.tokens_written += n
-        latest = stats.observe_written(stamps, self._deadlines[start:done])
+        latest = self._stats.observe_written(stamps, self._deadlines[start:done])
         rec.max_lateness_ns = max(rec.max_lateness_ns, latest)
         if self._keep_times and not self._stamps_are_token_times:
             rec.token_write_ns.extend(
@@ -311,13 +306,18 @@ class TokenStream:
         self._stats.tokens_generated += n
         self._stats.tokens_after_disconnect += n
 
-    def _written_whole(self, n: int, now_ns: int) -> None:
-        """A non-streaming answer: all tokens in one write, late against the last deadline."""
+    def _count_written(self, n: int) -> None:
+        """``n`` tokens generated and written, on the record and the server's counters."""
         rec = self.record
         rec.tokens_generated += n
         rec.tokens_written += n
         self._stats.tokens_generated += n
         self._stats.tokens_written += n
+
+    def _written_whole(self, n: int, now_ns: int) -> None:
+        """A non-streaming answer: all tokens in one write, late against the last deadline."""
+        self._count_written(n)
+        rec = self.record
         late = now_ns - self._deadlines[-1] if self._deadlines else 0
         self._stats.observe_lateness(late)
         rec.max_lateness_ns = max(rec.max_lateness_ns, late)

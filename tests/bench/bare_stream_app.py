@@ -86,6 +86,7 @@ class BareStream(asyncio.Protocol):
         self._last = self._frame + http_chunk(encoder.finish("stop") + DONE_EVENT) + b"0\r\n\r\n"
         self._wheel = wheel
         self._stamps = stamps
+        # The arrays themselves, bound once: _due appends to them per token.
         self._written_ns, self._deadlines_ns = stamps.written_ns, stamps.deadlines_ns
         self._ttft_ns, self._itl_ns, self._tokens = ttft_ns, itl_ns, tokens
         self._transport: asyncio.Transport | None = None
