@@ -13,7 +13,7 @@ MICRO := $(BIN)/python -m pytest tests/bench/test_micro.py -m bench -p no:cachep
 
 .PHONY: run test check bench bench-micro bench-baseline bench-compare gate-suite install clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py mock_llm/_chunk_writer.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

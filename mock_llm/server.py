@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from mock_llm.chunk_writer import WRITE_PATH
 from mock_llm.connection import HttpConnection, Request
 from mock_llm.latency import (
     draw_gaps_ns,
@@ -208,6 +209,7 @@ class MockServer:
                 "uptime_s": (time.monotonic_ns() - self._started_ns) / 1e9,
                 "wakeup": self._scheduler.wakeup_kind if self._scheduler is not None else None,
                 "cyclic_gc": gc.isenabled(),
+                "write_path": WRITE_PATH,
             }
             self._count(200)
             conn.respond(200, _json(body))

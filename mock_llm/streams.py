@@ -2,7 +2,9 @@
 
 A stream is driven entirely by :class:`TimerWheel` callbacks: at each
 chunk's deadline it "generates" the chunk and, if the client is still there,
-writes it and stamps the write time. The stamps are folded into the ledger
+writes it and stamps the write time. The plain chunks are written by the
+:class:`ChunkWriter` it inherits (C where built, mock_llm/chunk_writer.py);
+everything else by :meth:`TokenStream._due_slow` here. The stamps are folded into the ledger
 record and the server's counters by :meth:`TokenStream.fold`: when the stream
 ends, and whenever the server is asked for them (``/mock/stats``,
 ``/metrics``, ``/mock/requests``), so readers always see every write so far.
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mock_llm.chunk_writer import ChunkWriter
 from mock_llm.latency import deadlines_ns, with_stall
 from mock_llm.ledger import LedgerRecord
 from mock_llm.overrides import FaultSpec
@@ -44,31 +47,27 @@ class StreamPlan:
     headers: list[tuple[str, str]]
 
 
-class TokenStream:
-    """Generates a plan's chunks on schedule and records the truth."""
+class TokenStream(ChunkWriter):
+    """Generates a plan's chunks on schedule and records the truth.
 
-    # Slots: the hot path reads a dozen attributes per token on a thousand
-    # streams; fixed offsets instead of a per-instance dict.
+    The stream is its own timer-wheel callback: ``stream(now_ns)`` writes
+    what is due (ChunkWriter.__call__), or calls :meth:`_due_slow`.
+    """
+
+    # Slots: fixed offsets instead of a per-instance dict, on a thousand streams.
     __slots__ = (
         "_call_at",
-        "_chunks",
         "_conn",
         "_deadlines",
         "_encoder",
-        "_fast_end",
         "_fast_end_when_streaming",
         "_folded",
-        "_frame",
-        "_frame_base_len",
         "_gone",
         "_keep_times",
-        "_next",
         "_on_finished",
         "_scheduler",
         "_stamps",
-        "_stamps_are_token_times",
         "_stats",
-        "_write",
         "admitted",
         "finished",
         "plan",
@@ -98,18 +97,11 @@ class TokenStream:
         # An int64 array, not a list: not a container the cyclic GC scans.
         self._deadlines: array[int] = array("q")
         self._next = 0
-        # Write time of each chunk written so far (written chunks are always a
-        # prefix), and how many of them fold() has accounted for.
+        # Write time of each chunk (written chunks are always a prefix: the
+        # first self._written), and how many of them fold() has accounted for.
         self._stamps: array[int] = array("q")
+        self._written = 0
         self._folded = 0
-        # One token per chunk: the stamps are the ledger's token times, shared.
-        self._stamps_are_token_times = (
-            keep_token_times and plan.stream and plan.chunk_tokens[:1] == (1,)
-        )
-        if self._stamps_are_token_times:
-            record.token_write_ns = self._stamps
-        # Hot-path shortcuts, bound once: the plain chunk needs none of the slow path's checks.
-        self._chunks = plan.chunks
         fault = plan.fault
         last = len(plan.chunks) - 1
         special = fault.at - 1 if fault is not None and fault.kind != "stall" else last
@@ -118,11 +110,7 @@ class TokenStream:
         # the tail, and a fault's chunk is special, so both take the slow path.
         self._fast_end_when_streaming = min(last, special)
         self._fast_end = -1
-        self._frame, self._frame_base_len = encoder.content_frame()
-        # Not self._due cached as well: a bound method kept on self is a
-        # reference cycle, and cycles per stream mean long GC pauses mid-stream.
         self._call_at = scheduler.call_at
-        self._write: Callable[[bytes], object] | None = None
         self.finished = False
         self._gone = False
         self.admitted = False
@@ -149,10 +137,21 @@ class TokenStream:
             self._conn.start_stream(plan.headers, self._encoder.role())
             self.record.headers_ns = now_ns
             assert self._conn.transport is not None
-            self._write = self._conn.transport.write
+            self._stamps = array("q", bytes(8 * len(plan.chunks)))
+            # Released in _finish: the writer's references to the transport
+            # and the wheel would otherwise outlive the stream in a cycle.
+            self._bind_writer(
+                self._conn.transport.write,
+                self._call_at,
+                plan.chunks,
+                self._encoder.prefix,
+                self._encoder.suffix,
+                self._deadlines,
+                self._stamps,
+            )
             self._fast_end = self._fast_end_when_streaming
         if plan.stream or not deadlines:
-            self._call_at(deadlines[0] if deadlines else now_ns, self._due)
+            self._call_at(deadlines[0] if deadlines else now_ns, self)
         else:
             # Non-streaming: the whole answer is due when its last token is.
             self._call_at(deadlines[-1], self._due_whole)
@@ -170,40 +169,6 @@ class TokenStream:
             self._finish("client_disconnected", now_ns)
 
     # scheduler callbacks
-
-    def _due(self, now_ns: int) -> None:
-        """The hot path: the plain content chunk(s) due now, in one write, stamped.
-
-        Anything unusual (the last chunk, a fault, a gone or finished stream)
-        takes :meth:`_due_slow`. Paced, this is one frame, one socket write and
-        one stamp; chunks already due (zero delay, or a mock catching up) are
-        joined into the same write. Counting and lateness wait for :meth:`fold`.
-        """
-        i = self._next
-        end = self._fast_end
-        if i >= end:
-            self._due_slow(now_ns)
-            return
-        deadlines = self._deadlines
-        next_ns = deadlines[i + 1]  # i < end <= the last chunk: there is a next one
-        frame = self._frame
-        if next_ns > now_ns:  # on time: one chunk
-            text = self._chunks[i]
-            self._write(frame % (self._frame_base_len + len(text), text))  # type: ignore[misc]
-            self._stamps.append(now_ns)
-            self._next = i + 1
-            self._call_at(next_ns, self._due)
-            return
-        due_end = i + 1
-        while due_end < end and deadlines[due_end] <= now_ns:
-            due_end += 1
-        base_len = self._frame_base_len
-        self._write(  # type: ignore[misc]
-            b"".join([frame % (base_len + len(text), text) for text in self._chunks[i:due_end]])
-        )
-        self._stamps.extend(array("q", (now_ns,)) * (due_end - i))
-        self._next = due_end
-        self._call_at(deadlines[due_end], self._due)
 
     def _due_slow(self, now_ns: int) -> None:
         if self.finished:
@@ -230,12 +195,13 @@ class TokenStream:
                 self._conn.end_stream(payload + self._tail())
             else:
                 self._conn.write_event(payload)
-            self._stamps.append(now_ns)
+            self._stamps[i] = now_ns
+            self._written = i + 1
         if last:
             self._finish("client_disconnected" if self._gone else self._completed_reason(), now_ns)
             return
         self._next = i + 1
-        self._call_at(self._deadlines[i + 1], self._due)
+        self._call_at(self._deadlines[i + 1], self)
 
     def _due_whole(self, now_ns: int) -> None:
         if self.finished:
@@ -282,7 +248,7 @@ class TokenStream:
 
         Lateness is per chunk (a chunk's tokens share one write and one deadline).
         """
-        done = len(self._stamps)
+        done = self._written
         start = self._folded
         if start == done:
             return
@@ -293,7 +259,11 @@ class TokenStream:
         rec = self.record
         latest = self._stats.observe_written(stamps, self._deadlines[start:done])
         rec.max_lateness_ns = max(rec.max_lateness_ns, latest)
-        if self._keep_times and not self._stamps_are_token_times:
+        if not self._keep_times:
+            return
+        if chunk_tokens.count(1) == len(chunk_tokens):
+            rec.token_write_ns.extend(stamps)
+        else:
             rec.token_write_ns.extend(
                 array("q", [t for t, k in zip(stamps, chunk_tokens, strict=True) for _ in range(k)])
             )
@@ -346,7 +316,7 @@ class TokenStream:
         if self.finished:
             return
         self.finished = True
-        self._fast_end = -1
+        self._unbind_writer()
         self.fold()
         rec = self.record
         rec.finish_reason = reason

@@ -85,22 +85,6 @@ class ChunkEncoder:
                 b',"index":0,"logprobs":null,"finish_reason":null}]' + usage_null + b"}\n\n"
             )
 
-    def content_frame(self) -> tuple[bytes, int]:
-        """A content chunk already in HTTP chunked framing, as a template.
-
-        ``frame % (base_len + len(text), text)`` is the same bytes as
-        ``http_chunk(self.content(text))`` in one formatting operation (the
-        stream's hot path writes one of these per token).
-        """
-        frame = (
-            b"%x\r\n"
-            + self.prefix.replace(b"%", b"%%")
-            + b"%b"
-            + self.suffix.replace(b"%", b"%%")
-            + b"\r\n"
-        )
-        return frame, len(self.prefix) + len(self.suffix)
-
     def _event(self, choices: list[dict[str, Any]], usage: object = None) -> bytes:
         body: dict[str, Any] = {**self._head, "choices": choices}
         if self.include_usage:

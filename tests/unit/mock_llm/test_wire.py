@@ -155,14 +155,3 @@ def test_hand_rendered_chunks_match_json_dumps(endpoint: str, include_usage: boo
         assert enc.role() == b""
         finish = {"text": "", "index": 0, "logprobs": None, "finish_reason": "length"}
     assert enc.finish("length") == dumped(finish) + b"\n\n"
-
-
-@pytest.mark.parametrize("text", ["plain", "100%", *HARD])
-def test_content_frame_is_the_http_chunk_of_the_content_event(text: str) -> None:
-    """The hot path's one-format frame equals http_chunk(content(...)), '%' in ids included."""
-    enc = ChunkEncoder(
-        endpoint="chat", completion_id="chatcmpl-%s%%", created=1, model="%d", include_usage=True
-    )
-    literal = Vocabulary().encoded(text)
-    frame, base_len = enc.content_frame()
-    assert frame % (base_len + len(literal), literal) == http_chunk(enc.content(literal))
