@@ -35,6 +35,7 @@ class Request:
     body: bytes
     keep_alive: bool
     too_large: bool = False
+    arrival_ns: int = 0  # monotonic: when the parser met its first byte
 
 
 class Responder(Protocol):
@@ -45,6 +46,7 @@ class Responder(Protocol):
 
 @dataclass
 class _Incoming:
+    arrival_ns: int = 0
     url: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     body: list[bytes] = field(default_factory=list)
@@ -118,7 +120,7 @@ class HttpConnection(asyncio.Protocol):
     # httptools callbacks
 
     def on_message_begin(self) -> None:
-        self._incoming = _Incoming()
+        self._incoming = _Incoming(arrival_ns=time.monotonic_ns())
 
     def on_url(self, url: bytes) -> None:
         self._incoming.url += url
@@ -158,6 +160,7 @@ class HttpConnection(asyncio.Protocol):
                 body=b"".join(inc.body),
                 keep_alive=parser.should_keep_alive(),
                 too_large=inc.too_large,
+                arrival_ns=inc.arrival_ns,
             )
         )
         self._next()

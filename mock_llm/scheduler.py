@@ -63,6 +63,11 @@ class TimerWheel:
         """Callbacks waiting (finished streams still sitting in a slot included)."""
         return sum(len(callbacks) for callbacks in self._slots.values())
 
+    def behind(self) -> bool:
+        """Whether a slot is due to be served now: the wheel has work waiting."""
+        heap = self._slot_heap
+        return bool(heap) and heap[0] * self._tick_ns - self._early_ns <= self._clock()
+
     def call_at(self, deadline_ns: int, callback: DueCallback) -> None:
         slot = -(-deadline_ns // self._tick_ns)
         callbacks = self._slots.get(slot)

@@ -13,6 +13,7 @@ Accounting per token on the write path cost more than the write's own Python.
 
 from __future__ import annotations
 
+import time
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -135,7 +136,9 @@ class TokenStream(ChunkWriter):
             return
         if plan.stream:
             self._conn.start_stream(plan.headers, self._encoder.role())
-            self.record.headers_ns = now_ns
+            # Not now_ns: a request whose planning waited (MockServer._defer) is
+            # admitted as of its arrival, and its headers leave only now.
+            self.record.headers_ns = time.monotonic_ns()
             assert self._conn.transport is not None
             self._stamps = array("q", bytes(8 * len(plan.chunks)))
             # Released in _finish: the writer's references to the transport

@@ -108,3 +108,16 @@ def test_a_failing_callback_does_not_drop_its_slot_mates() -> None:
     wheel._fire()
     assert served == [MS]
     assert len(loop.errors) == 1
+
+
+def test_behind_means_a_slot_is_due_to_be_served() -> None:
+    """Empty: never behind. A token due at 10.3 ms: behind from 10.5 ms (its slot's start) on."""
+    wheel, _, clock = wheel_at(0)
+    assert not wheel.behind()
+    wheel.call_at(10 * MS + 300_000, lambda now: None)
+    clock.now_ns = 11 * MS - EARLY_NS - 1
+    assert not wheel.behind()
+    clock.now_ns = 11 * MS - EARLY_NS
+    assert wheel.behind()
+    wheel._fire()
+    assert not wheel.behind()
