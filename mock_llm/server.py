@@ -65,6 +65,7 @@ class MockServer:
             tuple[HttpConnection, Request, LedgerRecord, list[tuple[str, str]]]
         ] = deque()
         self._drain_scheduled = False
+        self._max_defer_ns = round(settings.ttft_ms * 1e6 / 2)
         self._started_ns = time.monotonic_ns()
         self._id_prefix = os.urandom(4).hex()
         self._ids_issued = 0
@@ -265,7 +266,11 @@ class MockServer:
         )
         self.ledger.add(record)
         conn.records.append(record)
-        if self._scheduler is not None and (self._deferred or self._scheduler.behind()):
+        if (
+            self._max_defer_ns > 0
+            and self._scheduler is not None
+            and (self._deferred or self._scheduler.behind())
+        ):
             self._defer(conn, request, record, id_header)
             return
         self._start(conn, request, record, id_header)
@@ -286,6 +291,11 @@ class MockServer:
         other tasks no longer took its core. Deferred requests keep their
         arrival time: their deadlines count from it, and any wait shows as
         lateness of their first token, not hidden in the TTFT.
+
+        A request waits at most half the configured TTFT (none at TTFT 0): a
+        mock that is always behind (overloaded, or zero delay) must still
+        start new streams, and within that bound the wait costs the request's
+        own first token nothing.
         """
         self._deferred.append((conn, request, record, id_header))
         if not self._drain_scheduled:
@@ -297,7 +307,11 @@ class MockServer:
         self._drain_scheduled = False
         scheduler = self._scheduler
         deferred = self._deferred
-        while deferred and not (scheduler is not None and scheduler.behind()):
+        while deferred and (
+            scheduler is None
+            or not scheduler.behind()
+            or time.monotonic_ns() - deferred[0][2].arrival_ns >= self._max_defer_ns
+        ):
             self._start(*deferred.popleft())
         if deferred and not self._drain_scheduled:
             # The loop polls its sockets and the wheel's timer before this runs again.

@@ -94,3 +94,35 @@ async def test_a_client_gone_before_planning_is_ledgered_and_nothing_is_generate
         assert b"[DONE]" in b"".join(transport2.writes)
     finally:
         server.close()
+
+
+async def test_a_request_waits_at_most_half_the_ttft() -> None:
+    """TTFT 20 ms: a request still waiting 10 ms after arrival is planned although still behind."""
+    server = server_behind([])
+    assert server._scheduler is not None
+    server._scheduler.behind = lambda: True  # type: ignore[method-assign]  # behind for good
+    try:
+        conn, _ = connect(server)
+        conn.data_received(request(stream=True))
+        (record,) = server.ledger.query()
+        await asyncio.sleep(0.004)
+        assert record.headers_ns is None
+        await asyncio.sleep(0.012)
+        assert record.headers_ns is not None
+        assert 10 * MS <= record.headers_ns - record.arrival_ns < 15 * MS
+    finally:
+        server.close()
+
+
+async def test_at_ttft_zero_nothing_waits() -> None:
+    """Zero delay: every token is due at once, so planning never waits for the wheel."""
+    server = create_app(MockSettings(ttft_ms=0, itl_ms=0, tokens=3))
+    wheel = TimerWheel(asyncio.get_running_loop())
+    server._scheduler = wheel
+    wheel.call_at(time.monotonic_ns() - 5 * MS, lambda now: None)
+    try:
+        conn, transport = connect(server)
+        conn.data_received(request(stream=True))
+        assert transport.writes != []
+    finally:
+        server.close()
