@@ -7,7 +7,7 @@ import json
 
 from mock_llm.connection import HttpConnection
 from mock_llm.scheduler import TimerWheel
-from mock_llm.server import FOLD_SLICE, MockServer, create_app
+from mock_llm.server import FOLD_MIN, FOLD_SLICE, MockServer, create_app
 from mock_llm.settings import MockSettings
 from tests.unit.mock_llm.fake_client import SinkTransport, request
 
@@ -91,5 +91,30 @@ async def test_a_read_folds_many_streams_a_slice_per_loop_turn() -> None:
         stats = json.loads(body)
         assert stats["tokens_written"] == streams
         assert stats["lateness_tokens"] == streams
+    finally:
+        server.close()
+
+
+async def test_a_read_while_a_slot_is_due_folds_only_the_minimum_per_turn() -> None:
+    """Always behind: FOLD_MIN streams a turn, so 2.5 slices take 25 turns, and still answer."""
+    streams = FOLD_SLICE * 5 // 2
+    server = create_app(MockSettings(ttft_ms=1, itl_ms=200, tokens=10))
+    server._scheduler = TimerWheel(asyncio.get_running_loop())
+    try:
+        for _ in range(streams):
+            start_stream(server)
+        await asyncio.sleep(0.05)
+        server._scheduler.behind = lambda: True  # type: ignore[method-assign]
+        transport = SinkTransport()
+        conn = HttpConnection(server.dispatch, 1 << 20)
+        conn.connection_made(transport)  # type: ignore[arg-type]
+        conn.data_received(b"GET /mock/stats HTTP/1.1\r\nHost: x\r\n\r\n")
+        turns = 0
+        while not transport.writes:
+            await asyncio.sleep(0)
+            turns += 1
+        assert turns == -(-streams // FOLD_MIN) - 1
+        stats = json.loads(b"".join(transport.writes).split(b"\r\n\r\n", 1)[1])
+        assert stats["tokens_written"] == streams
     finally:
         server.close()
