@@ -39,17 +39,17 @@ apart. Every run's p99 is kept; the target is judged on the mock's median,
 with how many runs met it beside, and the bare writer's runs show what the
 machine allowed at the same time.
 
-The paced runs put the server in SCHED_FIFO at priority 1 (``--paced-sched
-fifo``, the default where ``chrt -f`` is permitted; ``other`` leaves it to the
-normal scheduler). On this VM the guest's init process (pid 1, a Tokio
+``--paced-sched fifo`` puts the server of the paced runs in SCHED_FIFO at
+priority 1 (where ``chrt -f`` is permitted; the default ``other`` leaves it to
+the normal scheduler). On this VM the guest's init process (pid 1, a Tokio
 runtime at nice -10) and ``kdamond`` share CPU 0 with the server: a
-``sched_switch`` trace caught them holding it for up to 20 ms and 2.3 ms
-while the server waited to run, and each such wait left ~1000 tokens more
-than 2 ms late while the server caught up. That is the host's lateness, not
-the server's; FIFO keeps them off the server's core while it has work (they
-still run whenever it sleeps, and the kernel's RT throttling keeps 5 % of
-every second for them). The JSON records which policy each run had. Zero-delay
-runs keep the normal scheduler: they measure CPU per token, not timing.
+``sched_switch`` trace caught them holding it for up to 20 ms and 2.3 ms while
+the server waited to run. FIFO keeps them off the server's core while it has
+work (they still run when it sleeps); but the kernel's RT throttling then
+stops a server that needs more than 95 % of the core for 50 ms a second, so
+it is an option for telling the host's lateness from the server's, not the
+default. The JSON records which policy each run had; zero-delay runs always
+keep the normal scheduler.
 
 Run: ``make bench`` or ``python -m tests.bench.mock_throughput [--seconds 10]``.
 Writes ``results/bench/mock_throughput.json``.
@@ -417,7 +417,7 @@ def main() -> None:
     parser.add_argument(
         "--paced-sched",
         choices=("fifo", "other"),
-        default="fifo",
+        default="other",
         help="scheduling policy of the server in paced runs (fifo: chrt -f 1, where permitted)",
     )
     parser.add_argument("--out", type=Path, default=Path("results/bench/mock_throughput.json"))
