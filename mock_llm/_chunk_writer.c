@@ -31,6 +31,7 @@ typedef struct {
     Py_ssize_t next;     /* index of the next chunk due */
     Py_ssize_t fast_end; /* chunks before this index are plain; -1: all take _due_slow */
     Py_ssize_t written;  /* chunks stamped (written chunks are always a prefix) */
+    Py_ssize_t last;     /* index of the last chunk: fast_end is clamped to it */
     const int64_t *deadline_ns; /* deadlines.buf: when each chunk is due */
     int64_t *stamp_ns;          /* stamps.buf: when each chunk was written */
     PyObject *write;   /* transport.write */
@@ -106,6 +107,7 @@ bind_writer(ChunkWriter *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     self->bound = 1;
+    self->last = n - 1;
     self->deadline_ns = (const int64_t *)self->deadlines.buf;
     self->stamp_ns = (int64_t *)self->stamps.buf;
     if (self->deadlines.len / 8 < n || self->stamps.len / 8 < n) {
@@ -189,6 +191,9 @@ writer_call(ChunkWriter *self, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     Py_ssize_t i = self->next, end = self->fast_end;
+    if (end > self->last) {
+        end = self->last; /* _fast_end is writable from Python: never index past the buffers */
+    }
     if (!self->bound || i >= end || i < 0) {
         return due_slow(self, now_obj);
     }

@@ -35,6 +35,7 @@ class PyChunkWriter:
         "_w_chunks",
         "_w_deadlines",
         "_w_frame",
+        "_w_last",
         "_w_stamps",
         "_w_write",
         "_written",
@@ -72,11 +73,12 @@ class PyChunkWriter:
         self._w_base_len = len(prefix) + len(suffix)
         self._w_deadlines = deadlines
         self._w_stamps = stamps
+        self._w_last = len(chunks) - 1
 
     def _unbind_writer(self) -> None:
         self._fast_end = -1
         self._w_write = None
-        for name in ("_w_call_at", "_w_chunks", "_w_deadlines", "_w_stamps"):
+        for name in ("_w_call_at", "_w_chunks", "_w_deadlines", "_w_stamps", "_w_last"):
             if hasattr(self, name):
                 delattr(self, name)
 
@@ -85,8 +87,11 @@ class PyChunkWriter:
 
     def __call__(self, now_ns: int) -> None:
         i = self._next
-        end = self._fast_end
-        if i >= end or i < 0 or self._w_write is None:
+        if self._w_write is None:
+            self._due_slow(now_ns)
+            return
+        end = min(self._fast_end, self._w_last)  # never past the last chunk
+        if i >= end or i < 0:
             self._due_slow(now_ns)
             return
         deadlines = self._w_deadlines

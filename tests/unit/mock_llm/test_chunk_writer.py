@@ -234,3 +234,15 @@ def test_the_compiled_write_path_is_used_when_built() -> None:
     if not os.environ.get("MOCK_LLM_PURE_PYTHON"):
         assert chunk_writer.WRITE_PATH == "c"
         assert chunk_writer.ChunkWriter is CChunkWriter
+
+
+@pytest.mark.parametrize("base", IMPLEMENTATIONS)
+def test_a_fast_end_past_the_chunks_is_clamped_to_the_last(base: type[PyChunkWriter]) -> None:
+    """_fast_end 99 on 5 chunks: chunks 0-3 written, the last one still goes to the slow path."""
+    rec = Recorder()
+    stream, _ = bound(base, rec, fast_end=99)
+    stream(999)
+    assert rec.writes[0].count(b"\r\ndata: ") == 4
+    assert rec.scheduled == [(500, stream)]
+    stream(1000)
+    assert stream.slow_calls == [1000]  # type: ignore[attr-defined]

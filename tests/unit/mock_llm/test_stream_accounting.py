@@ -67,54 +67,61 @@ async def test_multi_token_chunks_fold_into_per_token_times() -> None:
         server.close()
 
 
+STREAMS = FOLD_SLICE * 5 // 2
+
+
+async def server_with_written_streams() -> MockServer:
+    """2.5 slices of live streams, each with its first token written and its second 200 ms away."""
+    server = create_app(MockSettings(ttft_ms=1, itl_ms=200, tokens=10))
+    server._scheduler = TimerWheel(asyncio.get_running_loop())
+    for _ in range(STREAMS):
+        start_stream(server)
+    await asyncio.sleep(0.05)
+    return server
+
+
+def read_stats(server: MockServer) -> SinkTransport:
+    """Send GET /mock/stats; the transport collects the answer when it comes."""
+    transport = SinkTransport()
+    conn = HttpConnection(server.dispatch, 1 << 20)
+    conn.connection_made(transport)  # type: ignore[arg-type]
+    conn.data_received(b"GET /mock/stats HTTP/1.1\r\nHost: x\r\n\r\n")
+    return transport
+
+
 async def test_a_read_folds_many_streams_a_slice_per_loop_turn() -> None:
     """2.5 slices of live streams: answered after three loop turns, nothing written lost.
 
     The streams were all written to before the read; the answer counts at least
     those writes, and was not produced inside the request's own callback.
     """
-    streams = FOLD_SLICE * 5 // 2
-    server = create_app(MockSettings(ttft_ms=1, itl_ms=200, tokens=10))
-    server._scheduler = TimerWheel(asyncio.get_running_loop())
+    server = await server_with_written_streams()
     try:
-        for _ in range(streams):
-            start_stream(server)
-        await asyncio.sleep(0.05)  # each stream has written its first token, no second yet
-        transport = SinkTransport()
-        conn = HttpConnection(server.dispatch, 1 << 20)
-        conn.connection_made(transport)  # type: ignore[arg-type]
-        conn.data_received(b"GET /mock/stats HTTP/1.1\r\nHost: x\r\n\r\n")
+        transport = read_stats(server)
         assert transport.writes == []  # first slice folded, the rest on later turns
         for _ in range(3):
             await asyncio.sleep(0)
         body = b"".join(transport.writes).split(b"\r\n\r\n", 1)[1]
         stats = json.loads(body)
-        assert stats["tokens_written"] == streams
-        assert stats["lateness_tokens"] == streams
+        assert stats["tokens_written"] == STREAMS
+        assert stats["lateness_tokens"] == STREAMS
     finally:
         server.close()
 
 
 async def test_a_read_while_a_slot_is_due_folds_only_the_minimum_per_turn() -> None:
     """Always behind: FOLD_MIN streams a turn, so 2.5 slices take 25 turns, and still answer."""
-    streams = FOLD_SLICE * 5 // 2
-    server = create_app(MockSettings(ttft_ms=1, itl_ms=200, tokens=10))
-    server._scheduler = TimerWheel(asyncio.get_running_loop())
+    server = await server_with_written_streams()
+    assert server._scheduler is not None
+    server._scheduler.behind = lambda: True  # type: ignore[method-assign]
     try:
-        for _ in range(streams):
-            start_stream(server)
-        await asyncio.sleep(0.05)
-        server._scheduler.behind = lambda: True  # type: ignore[method-assign]
-        transport = SinkTransport()
-        conn = HttpConnection(server.dispatch, 1 << 20)
-        conn.connection_made(transport)  # type: ignore[arg-type]
-        conn.data_received(b"GET /mock/stats HTTP/1.1\r\nHost: x\r\n\r\n")
+        transport = read_stats(server)
         turns = 0
         while not transport.writes:
             await asyncio.sleep(0)
             turns += 1
-        assert turns == -(-streams // FOLD_MIN) - 1
+        assert turns == -(-STREAMS // FOLD_MIN) - 1
         stats = json.loads(b"".join(transport.writes).split(b"\r\n\r\n", 1)[1])
-        assert stats["tokens_written"] == streams
+        assert stats["tokens_written"] == STREAMS
     finally:
         server.close()
