@@ -40,6 +40,7 @@ typedef struct {
     PyObject *prefix;  /* bytes before the literal in an SSE event */
     PyObject *suffix;  /* bytes after it */
     int bound;
+    unsigned long generation; /* bumped by every bind and release */
     Py_buffer deadlines; /* int64 per chunk */
     Py_buffer stamps;    /* int64 per chunk, writable */
 } ChunkWriter;
@@ -54,6 +55,7 @@ release(ChunkWriter *self)
         PyBuffer_Release(&self->stamps);
         self->bound = 0;
     }
+    self->generation++;
     self->deadline_ns = NULL;
     self->stamp_ns = NULL;
     self->fast_end = -1;
@@ -107,6 +109,7 @@ bind_writer(ChunkWriter *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     self->bound = 1;
+    self->generation++;
     self->last = n - 1;
     self->deadline_ns = (const int64_t *)self->deadlines.buf;
     self->stamp_ns = (int64_t *)self->stamps.buf;
@@ -190,16 +193,22 @@ writer_call(ChunkWriter *self, PyObject *args, PyObject *kwargs)
     if (!PyArg_UnpackTuple(args, "ChunkWriter", 1, 1, &now_obj)) {
         return NULL;
     }
+    if (!PyLong_CheckExact(now_obj)) {
+        /* Not an int subclass's __index__ either: no Python code between the
+         * checks below and the reads of the buffers they guard. */
+        PyErr_SetString(PyExc_TypeError, "now_ns must be an int");
+        return NULL;
+    }
+    long long now = PyLong_AsLongLong(now_obj);
+    if (now == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
     Py_ssize_t i = self->next, end = self->fast_end;
     if (end > self->last) {
         end = self->last; /* _fast_end is writable from Python: never index past the buffers */
     }
     if (!self->bound || i >= end || i < 0) {
         return due_slow(self, now_obj);
-    }
-    long long now = PyLong_AsLongLong(now_obj);
-    if (now == -1 && PyErr_Occurred()) {
-        return NULL;
     }
     const int64_t *deadlines = self->deadline_ns;
     /* i < end <= the last chunk: there is a next one. Chunks already due
@@ -228,7 +237,9 @@ writer_call(ChunkWriter *self, PyObject *args, PyObject *kwargs)
                         suf_len);
     }
     int64_t next_ns = deadlines[due_end];
-    /* Strong references for the calls: they run Python code, which may unbind us. */
+    /* Strong references for the calls: they run Python code, which may unbind
+     * (the stream ended) or even rebind us. */
+    unsigned long generation = self->generation;
     PyObject *write = self->write, *call_at = self->call_at;
     Py_INCREF(write);
     Py_INCREF(call_at);
@@ -240,11 +251,15 @@ writer_call(ChunkWriter *self, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     Py_DECREF(res);
-    if (self->bound) {
-        int64_t *stamps = self->stamp_ns;
-        for (Py_ssize_t k = i; k < due_end; k++) {
-            stamps[k] = (int64_t)now;
-        }
+    if (!self->bound || self->generation != generation) {
+        /* The write ended the stream: it has been accounted (fold) and must
+         * not be stamped, advanced or rescheduled any more. */
+        Py_DECREF(call_at);
+        Py_RETURN_NONE;
+    }
+    int64_t *stamps = self->stamp_ns;
+    for (Py_ssize_t k = i; k < due_end; k++) {
+        stamps[k] = (int64_t)now;
     }
     self->written = due_end;
     self->next = due_end;

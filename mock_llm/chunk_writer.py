@@ -106,16 +106,19 @@ class PyChunkWriter:
             data = b"".join(
                 [frame % (base_len + len(text), text) for text in self._w_chunks[i:due_end]]
             )
-        call_at = self._w_call_at
+        stamps = self._w_stamps
         self._w_write(data)
-        if self._w_write is not None:  # still bound: the write may have ended the stream
-            if due_end == i + 1:
-                self._w_stamps[i] = now_ns
-            else:
-                self._w_stamps[i:due_end] = array("q", (now_ns,)) * (due_end - i)
+        if self._w_write is None or self._w_stamps is not stamps:
+            # The write ended the stream: it has been accounted (fold) and must
+            # not be stamped, advanced or rescheduled any more.
+            return
+        if due_end == i + 1:
+            stamps[i] = now_ns
+        else:
+            stamps[i:due_end] = array("q", (now_ns,)) * (due_end - i)
         self._written = due_end
         self._next = due_end
-        call_at(deadlines[due_end], self)
+        self._w_call_at(deadlines[due_end], self)
 
 
 def _compiled() -> type[PyChunkWriter] | None:

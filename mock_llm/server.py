@@ -15,6 +15,7 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from mock_llm.chunk_writer import WRITE_PATH
 from mock_llm.connection import HttpConnection, Request
@@ -28,7 +29,7 @@ from mock_llm.ledger import Ledger, LedgerRecord
 from mock_llm.openai_request import CompletionRequest, parse_request
 from mock_llm.overrides import FaultSpec, MockOverrides, parse_overrides
 from mock_llm.request_random import Draws, LazyRandom, request_seed
-from mock_llm.scheduler import TimerWheel
+from mock_llm.scheduler import TICK_NS, TimerWheel
 from mock_llm.settings import MockSettings
 from mock_llm.stats import MockStats, build_registry, render
 from mock_llm.streams import StreamPlan, TokenStream
@@ -41,6 +42,19 @@ FOLD_SLICE = 100
 """Streams folded per loop turn when a reader asks, while no timer slot is due."""
 FOLD_MIN = 10
 """Streams folded per loop turn when a reader asks, even when a slot is due."""
+
+
+@dataclass(slots=True)
+class _Completion:
+    """A completion request and its ledger record, on its way to being planned."""
+
+    conn: HttpConnection
+    request: Request
+    record: LedgerRecord
+    id_header: list[tuple[str, str]]
+    # Deadlines count from here: a pipelined request arrived (record.arrival_ns)
+    # long before its turn on the connection.
+    dispatched_ns: int
 
 
 def _json(obj: object) -> bytes:
@@ -63,11 +77,9 @@ class MockServer:
         self._live: set[TokenStream] = set()
         self._fault_uses: dict[str, int] = {}
         # Completions waiting for the wheel to catch up (see _defer).
-        self._deferred: deque[
-            tuple[HttpConnection, Request, LedgerRecord, list[tuple[str, str]]]
-        ] = deque()
+        self._deferred: deque[_Completion] = deque()
         self._drain_scheduled = False
-        self._max_defer_ns = round(settings.ttft_ms * 1e6 / 2)
+        self._max_defer_ns = min(TICK_NS, round(settings.ttft_ms * 1e6 / 2))
         self._started_ns = time.monotonic_ns()
         self._id_prefix = os.urandom(4).hex()
         self._ids_issued = 0
@@ -263,7 +275,7 @@ class MockServer:
         )
 
     def _completion(self, conn: HttpConnection, request: Request, endpoint: str) -> None:
-        now = request.arrival_ns or time.monotonic_ns()
+        dispatched = time.monotonic_ns()
         request_id = request.headers.get("x-request-id") or self._new_request_id()
         id_header = [("x-request-id", request_id)]
         seq = self.ledger.next_seq()
@@ -273,70 +285,70 @@ class MockServer:
             endpoint=endpoint,
             stream=False,
             model="",
-            arrival_ns=now,
+            arrival_ns=request.arrival_ns or dispatched,
         )
         self.ledger.add(record)
         conn.records.append(record)
+        job = _Completion(conn, request, record, id_header, dispatched)
         if (
             self._max_defer_ns > 0
             and self._scheduler is not None
             and (self._deferred or self._scheduler.behind())
         ):
-            self._defer(conn, request, record, id_header)
+            self._defer(job)
             return
-        self._start(conn, request, record, id_header)
+        self._start(job)
 
-    def _defer(
-        self,
-        conn: HttpConnection,
-        request: Request,
-        record: LedgerRecord,
-        id_header: list[tuple[str, str]],
-    ) -> None:
+    def _defer(self, job: _Completion) -> None:
         """Plan this request after the tokens already due are written.
 
         Planning costs ~60-80 us a request. A burst of requests read in one
-        loop turn (a client catching up after a stall sent 150-200 in 25 ms)
-        was planned before the timer wheel's slot in the same turn, and every
-        stream's tokens waited: the mock's late bursts came from there once
-        other tasks no longer took its core. Deferred requests keep their
-        arrival time: their deadlines count from it, and any wait shows as
-        lateness of their first token, not hidden in the TTFT.
+        loop turn was planned before the timer wheel's slot in the same turn,
+        and every stream's tokens waited. A deferred request keeps its
+        dispatch time: its deadlines count from it, so the wait shows as
+        lateness of its first token if it ever matters, not hidden in the TTFT.
 
-        A request waits at most half the configured TTFT (none at TTFT 0): a
-        mock that is always behind (overloaded, or zero delay) must still
-        start new streams, and within that bound the wait costs the request's
-        own first token nothing.
+        A request waits at most one tick (1 ms; none when the configured TTFT
+        is 0): a mock that is always behind (overloaded, or zero delay) must
+        still start new streams, and within the wheel's own granularity the
+        wait costs a first token due 10 ms later nothing.
         """
-        self._deferred.append((conn, request, record, id_header))
+        self._deferred.append(job)
         if not self._drain_scheduled:
             self._drain_scheduled = True
             asyncio.get_running_loop().call_soon(self._drain_deferred)
 
     def _drain_deferred(self) -> None:
-        """Plan deferred requests in arrival order while no slot is due; then come back."""
+        """Plan deferred requests in order while no slot is due (or they waited enough)."""
         self._drain_scheduled = False
         scheduler = self._scheduler
         deferred = self._deferred
-        while deferred and (
-            scheduler is None
-            or not scheduler.behind()
-            or time.monotonic_ns() - deferred[0][2].arrival_ns >= self._max_defer_ns
-        ):
-            self._start(*deferred.popleft())
-        if deferred and not self._drain_scheduled:
-            # The loop polls its sockets and the wheel's timer before this runs again.
-            self._drain_scheduled = True
-            asyncio.get_running_loop().call_soon(self._drain_deferred)
+        try:
+            while deferred and (
+                scheduler is None
+                or not scheduler.behind()
+                or time.monotonic_ns() - deferred[0].dispatched_ns >= self._max_defer_ns
+            ):
+                job = deferred.popleft()
+                try:
+                    self._start(job)
+                except Exception as exc:
+                    # One broken request must not strand the rest. In
+                    # data_received uvloop would have closed its connection.
+                    asyncio.get_running_loop().call_exception_handler(
+                        {"message": "mock_llm: planning a request failed", "exception": exc}
+                    )
+                    if job.conn.transport is not None:
+                        job.conn.transport.abort()
+        finally:
+            if deferred and not self._drain_scheduled:
+                # The loop polls its sockets and the wheel's timer before this runs again.
+                self._drain_scheduled = True
+                asyncio.get_running_loop().call_soon(self._drain_deferred)
 
-    def _start(
-        self,
-        conn: HttpConnection,
-        request: Request,
-        record: LedgerRecord,
-        id_header: list[tuple[str, str]],
-    ) -> None:
+    def _start(self, job: _Completion) -> None:
         """Validate, plan and admit a completion whose ledger record exists."""
+        conn, request, record, id_header = job.conn, job.request, job.record, job.id_header
         if conn.closed:
             # Gone while its request waited to be planned: nothing generated.
             record.disconnected = True
@@ -346,7 +358,7 @@ class MockServer:
             self.stats.disconnects += 1
             self.ledger.finished(record)
             return
-        now = record.arrival_ns
+        now = job.dispatched_ns
         request_id = record.id
         try:
             parsed, plan = self._accept(request, record, record.seq, request_id, id_header)

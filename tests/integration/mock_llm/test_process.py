@@ -6,6 +6,8 @@ import re
 
 import httpx
 
+from mock_llm.chunk_writer import WRITE_PATH
+
 
 def test_the_cyclic_gc_is_off_unless_asked_for(start_mock) -> None:  # type: ignore[no-untyped-def]
     """Off by default (no cycles to find, and a full pass over a full ledger took ~50 ms)."""
@@ -37,3 +39,5 @@ def test_the_python_write_path_streams_the_same_bytes(start_mock) -> None:  # ty
     same = streamed_bytes(python.url)
     assert same.count(b"\n\ndata: ") + 1 == 1 + 40 + 3  # role, 40 tokens, finish, usage, [DONE]
     assert streamed_bytes(compiled.url) == same
+    # The other server runs whatever this install has (the C path where it was built).
+    assert httpx.get(f"{compiled.url}/mock/stats").json()["write_path"] == WRITE_PATH

@@ -162,7 +162,7 @@ def test_a_failed_write_stamps_nothing(base: type[PyChunkWriter]) -> None:
 
 @pytest.mark.parametrize("base", IMPLEMENTATIONS)
 def test_a_write_that_ends_the_stream_leaves_it_unbound(base: type[PyChunkWriter]) -> None:
-    """The stream unbound inside write (it finished): no stamp into released buffers, no crash."""
+    """Unbound inside write (it finished): no stamp, no advance, no reschedule, no crash."""
     rec = Recorder()
     stream = make(base)()
     stamps = array("q", bytes(8 * len(CHUNKS)))
@@ -176,6 +176,8 @@ def test_a_write_that_ends_the_stream_leaves_it_unbound(base: type[PyChunkWriter
     stream(105)
     assert len(rec.writes) == 1
     assert list(stamps) == [0] * 5
+    assert (stream._next, stream._written) == (0, 0)  # nothing for a later fold to count
+    assert rec.scheduled == []
     stamps.append(1)  # released: the array may be resized again
     stream(200)
     assert stream.slow_calls == [200]  # type: ignore[attr-defined]
@@ -246,3 +248,23 @@ def test_a_fast_end_past_the_chunks_is_clamped_to_the_last(base: type[PyChunkWri
     assert rec.scheduled == [(500, stream)]
     stream(1000)
     assert stream.slow_calls == [1000]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("base", IMPLEMENTATIONS)
+def test_a_write_that_rebinds_the_writer_touches_neither_binding(base: type[PyChunkWriter]) -> None:
+    """Rebound inside write to shorter buffers: the old call stamps nothing into the new ones."""
+    rec = Recorder()
+    stream = make(base)()
+    stamps = array("q", bytes(8 * len(CHUNKS)))
+    short = array("q", [0, 0])
+
+    def write_then_rebind(data: bytes) -> None:
+        rec.writes.append(data)
+        stream._bind_writer(rec.write, rec.call_at, CHUNKS[:2], PREFIX, SUFFIX, DEADLINES, short)
+
+    stream._bind_writer(write_then_rebind, rec.call_at, CHUNKS, PREFIX, SUFFIX, DEADLINES, stamps)
+    stream._fast_end = 4
+    stream(999)  # chunks 0-3 due
+    assert list(stamps) == [0] * 5
+    assert list(short) == [0, 0]
+    assert rec.scheduled == []
