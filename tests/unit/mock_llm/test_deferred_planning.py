@@ -155,3 +155,48 @@ async def test_a_pipelined_request_counts_its_deadlines_from_its_turn() -> None:
         assert b"".join(transport.writes).count(b"[DONE]") == 2
     finally:
         server.close()
+
+
+class AbortRecorder(SinkTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.aborted = False
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+async def test_a_request_that_fails_to_plan_does_not_strand_the_rest() -> None:
+    """Planning raises for the first deferred request: it is logged, its connection aborted,
+    and the one behind it is still planned and streamed."""
+    server = server_behind([])
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    accept = server._accept
+    calls = 0
+
+    def fail_once(*args: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("planning failed")
+        return accept(*args)  # type: ignore[arg-type]
+
+    server._accept = fail_once  # type: ignore[assignment,method-assign]
+    try:
+        broken = AbortRecorder()
+        conn = HttpConnection(server.dispatch, 1 << 20)
+        conn.connection_made(broken)  # type: ignore[arg-type]
+        conn.data_received(request(stream=True))
+        conn2, transport2 = connect(server)
+        conn2.data_received(request(stream=True))
+        second = server.ledger.query()[-1]
+        await until(lambda: second.finish_reason is not None)
+        assert second.finish_reason == "completed"
+        assert b"[DONE]" in b"".join(transport2.writes)
+        assert broken.aborted
+        assert [str(e["exception"]) for e in errors] == ["planning failed"]
+    finally:
+        loop.set_exception_handler(None)
+        server.close()
