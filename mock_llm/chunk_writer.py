@@ -20,6 +20,8 @@ from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from mock_llm.wire import http_chunk_template
+
 Write = Callable[[bytes], object]
 CallAt = Callable[[int, Callable[[int], None]], None]
 
@@ -67,10 +69,7 @@ class PyChunkWriter:
         self._w_write: Write | None = write
         self._w_call_at = call_at
         self._w_chunks = chunks
-        # "%x\r\n" event "\r\n", the event being prefix + literal + suffix.
-        self._w_frame = b"%x\r\n" + prefix.replace(b"%", b"%%") + b"%b"
-        self._w_frame += suffix.replace(b"%", b"%%") + b"\r\n"
-        self._w_base_len = len(prefix) + len(suffix)
+        self._w_frame, self._w_base_len = http_chunk_template(prefix, suffix)
         self._w_deadlines = deadlines
         self._w_stamps = stamps
         self._w_last = len(chunks) - 1

@@ -361,7 +361,7 @@ class MockServer:
         now = job.dispatched_ns
         request_id = record.id
         try:
-            parsed, plan = self._accept(request, record, record.seq, request_id, id_header)
+            parsed, plan = self._accept(request, record, id_header)
         except ApiError as error:
             record.status = error.status
             if record.finish_reason is None:
@@ -398,8 +398,6 @@ class MockServer:
         self,
         request: Request,
         record: LedgerRecord,
-        seq: int,
-        request_id: str,
         id_header: list[tuple[str, str]],
     ) -> tuple[CompletionRequest, StreamPlan]:
         """Validate and plan a completion; raise ApiError for anything OpenAI would reject."""
@@ -414,8 +412,8 @@ class MockServer:
             raise self._unknown_model(parsed.model)
         overrides = parse_overrides(parsed.mock, request.headers)
         seed = self.settings.seed if overrides.seed is None else overrides.seed
-        rng = LazyRandom(request_seed(seed, seq))
-        fault = self._choose_fault(overrides.fault, rng, request_id)
+        rng = LazyRandom(request_seed(seed, record.seq))
+        fault = self._choose_fault(overrides.fault, rng, record.id)
         if fault is not None and fault.kind == "status":
             record.fault = "status"
             record.finish_reason = "fault"

@@ -137,7 +137,7 @@ class TokenStream(ChunkWriter):
         if plan.stream:
             self._conn.start_stream(plan.headers, self._encoder.role())
             # Not now_ns: a request whose planning waited (MockServer._defer) is
-            # admitted as of its arrival, and its headers leave only now.
+            # admitted as of its dispatch, and its headers leave only now.
             self.record.headers_ns = time.monotonic_ns()
             assert self._conn.transport is not None
             self._stamps = array("q", bytes(8 * len(plan.chunks)))

@@ -30,6 +30,17 @@ def http_chunk(payload: bytes) -> bytes:
     return b"%x\r\n%b\r\n" % (len(payload), payload)
 
 
+def http_chunk_template(prefix: bytes, suffix: bytes) -> tuple[bytes, int]:
+    """:func:`http_chunk` of ``prefix + text + suffix`` as one formatting template.
+
+    ``template % (base_len + len(text), text)`` is the same bytes in one
+    operation instead of two concatenations and a format (the Python write
+    path formats one of these per token).
+    """
+    template = b"%x\r\n" + prefix.replace(b"%", b"%%") + b"%b" + suffix.replace(b"%", b"%%")
+    return template + b"\r\n", len(prefix) + len(suffix)
+
+
 @dataclass(frozen=True)
 class Usage:
     prompt_tokens: int

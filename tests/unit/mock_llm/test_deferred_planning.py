@@ -40,6 +40,16 @@ def connect(server: MockServer) -> tuple[HttpConnection, SinkTransport]:
     return conn, transport
 
 
+async def a_new_request_streams_to_the_end(server: MockServer) -> None:
+    """The server keeps serving: a fresh connection's request completes, [DONE] included."""
+    conn, transport = connect(server)
+    conn.data_received(request(stream=True))
+    record = server.ledger.query()[-1]
+    await until(lambda: record.finish_reason is not None)
+    assert record.finish_reason == "completed"
+    assert b"[DONE]" in b"".join(transport.writes)
+
+
 async def test_a_request_waits_for_due_tokens_and_keeps_its_dispatch_time() -> None:
     """Nothing is written for it until the overdue slot ran; its deadlines count from dispatch."""
     overdue: list[int] = []
@@ -97,12 +107,7 @@ async def test_a_client_gone_before_planning_is_ledgered_and_nothing_is_generate
         assert transport.writes == []
         assert server.stats.disconnects == 1
         assert server.stats.active_streams == 0
-        conn2, transport2 = connect(server)
-        conn2.data_received(request(stream=True))
-        last = server.ledger.query()[-1]
-        await until(lambda: last.finish_reason is not None)
-        assert last.finish_reason == "completed"
-        assert b"[DONE]" in b"".join(transport2.writes)
+        await a_new_request_streams_to_the_end(server)
     finally:
         server.close()
 
@@ -189,12 +194,7 @@ async def test_a_request_that_fails_to_plan_does_not_strand_the_rest() -> None:
         conn = HttpConnection(server.dispatch, 1 << 20)
         conn.connection_made(broken)  # type: ignore[arg-type]
         conn.data_received(request(stream=True))
-        conn2, transport2 = connect(server)
-        conn2.data_received(request(stream=True))
-        second = server.ledger.query()[-1]
-        await until(lambda: second.finish_reason is not None)
-        assert second.finish_reason == "completed"
-        assert b"[DONE]" in b"".join(transport2.writes)
+        await a_new_request_streams_to_the_end(server)
         assert broken.aborted
         assert [str(e["exception"]) for e in errors] == ["planning failed"]
     finally:
