@@ -1,19 +1,31 @@
-"""One timer for every stream: a wheel of millisecond slots.
+"""One timer for every stream: a wheel of half-millisecond slots.
 
 A per-stream coroutine sleeping per token would cost a task wake-up per token,
 and a heap of every pending token costs a push and a pop of compared tuples.
-Here a callback goes into the slot of the millisecond its deadline falls in (a
-dict lookup and a list append), and one wake-up fires per occupied slot. A
-small heap holds slot numbers, one entry per slot, to find the next one.
+Here a callback goes into the slot its deadline falls in (a dict lookup and a
+list append), and one wake-up fires per occupied slot. A small heap holds slot
+numbers, one entry per slot, to find the next one.
 
 A token due at ``d`` sits in slot ``ceil(d / TICK_NS)``; slot ``k`` is served
 from ``k * TICK_NS - EARLY_NS`` on, so a token is written between ``EARLY_NS``
 early and ``TICK_NS - EARLY_NS`` late, plus whatever the loop adds. Half a
 tick each way: rounding to the nearest slot, not up, so the error averages
-zero instead of a quarter-millisecond late. The wake-up is a timerfd where
-there is one (mock_llm/wakeup.py): the loop's own timers fire on millisecond
-boundaries, up to a millisecond after the slot. Slots of 0.5 ms cost ~10 %
-more CPU at 100k tokens/s (fewer writes per wake-up), so 1 ms.
+zero instead of half a tick late.
+
+Why half a millisecond: a closed-loop client sends its next request right
+after the last token of the previous one, which the wheel wrote in a slot, so
+new streams start (and every later deadline falls) a few hundred microseconds
+after a slot was served: most tokens sat near the far end of their slot's
+window. With 1 ms slots the median token was written 0.5-0.75 ms late at 1000
+paced streams; with 0.5 ms slots, 0.25 ms (results/README.md).
+
+The wake-up is a timerfd where there is one (mock_llm/wakeup.py): the loop's
+own timers fire on millisecond boundaries, up to a millisecond after the slot.
+While slot after slot is occupied (a busy mock) the timerfd repeats every tick
+instead of being re-armed after each slot, which would cost a syscall that
+reprograms the timer each time; a gap of more than one empty tick switches
+back to one-shot wake-ups, so an idle or lightly loaded mock does not wake for
+nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +40,7 @@ from mock_llm.wakeup import WakeupKind, make_wakeup
 DueCallback = Callable[[int], None]
 """``callback(now_ns)``: the callback knows its own deadline."""
 
-TICK_NS = 1_000_000
+TICK_NS = 500_000
 EARLY_NS = TICK_NS // 2
 
 
@@ -51,7 +63,11 @@ class TimerWheel:
         # (tests), only the loop's timer agrees with it.
         kind: WakeupKind = wakeup if clock is time.monotonic_ns else "loop"
         self._wakeup = make_wakeup(kind, loop, self._fire, clock)
+        # One-shot: the slot the wake-up is armed for. Ticking: the wake-up
+        # repeats at every slot's serving time, occupied or not.
         self._armed_for: int | None = None
+        self._ticking = False
+        self._fire_soon_pending = False
         self._firing = False
 
     @property
@@ -77,13 +93,43 @@ class TimerWheel:
         self._slots[slot] = [callback]
         heapq.heappush(self._slot_heap, slot)
         if self._firing:
-            return  # _fire re-arms once for the earliest slot when it is done
+            return  # _fire arranges the next wake-up when it is done
+        if self._ticking:
+            # The next tick serves it, unless its time has passed already
+            # (a token due now): then a loop turn, not a tick, away.
+            if slot * self._tick_ns - self._early_ns <= self._clock():
+                self._fire_soon()
+            return
         if self._armed_for is None or slot < self._armed_for:
             self._arm(slot)
 
     def _arm(self, slot: int) -> None:
         self._wakeup.arm_at(slot * self._tick_ns - self._early_ns)
         self._armed_for = slot
+
+    def _fire_soon(self) -> None:
+        if not self._fire_soon_pending:
+            self._fire_soon_pending = True
+            self._loop.call_soon(self._fire)
+
+    def _next_wakeup(self) -> None:
+        """After a fire: tick on while the next slot is at most one empty tick away."""
+        heap = self._slot_heap
+        if not heap:
+            if self._ticking:
+                self._wakeup.disarm()
+                self._ticking = False
+            return
+        slot = heap[0]
+        next_tick = (self._clock() + self._early_ns) // self._tick_ns + 1
+        if self._wakeup.repeats and slot <= next_tick + 1:
+            if not self._ticking:
+                # On the slots' grid: the k-th expiry is slot k's serving time.
+                self._wakeup.arm_at(slot * self._tick_ns - self._early_ns, self._tick_ns)
+                self._ticking = True
+            return
+        self._ticking = False
+        self._arm(slot)
 
     def _fire(self) -> None:
         """Serve every slot due now, then yield to the loop (reads, accepts, disconnects).
@@ -94,6 +140,7 @@ class TimerWheel:
         token was really written, not when its round began.
         """
         self._armed_for = None
+        self._fire_soon_pending = False
         clock = self._clock
         slots = self._slots
         heap = self._slot_heap
@@ -111,8 +158,7 @@ class TimerWheel:
                         )
         finally:
             self._firing = False
-        if heap:
-            self._arm(heap[0])
+        self._next_wakeup()
 
     def close(self) -> None:
         self._wakeup.close()

@@ -29,7 +29,7 @@ from mock_llm.ledger import Ledger, LedgerRecord
 from mock_llm.openai_request import CompletionRequest, parse_request
 from mock_llm.overrides import FaultSpec, MockOverrides, parse_overrides
 from mock_llm.request_random import Draws, LazyRandom, request_seed
-from mock_llm.scheduler import TICK_NS, TimerWheel
+from mock_llm.scheduler import TimerWheel
 from mock_llm.settings import MockSettings
 from mock_llm.stats import MockStats, build_registry, render
 from mock_llm.streams import StreamPlan, TokenStream
@@ -79,7 +79,8 @@ class MockServer:
         # Completions waiting for the wheel to catch up (see _defer).
         self._deferred: deque[_Completion] = deque()
         self._drain_scheduled = False
-        self._max_defer_ns = min(TICK_NS, round(settings.ttft_ms * 1e6 / 2))
+        self._tick_ns = settings.tick_us * 1000
+        self._max_defer_ns = min(self._tick_ns, round(settings.ttft_ms * 1e6 / 2))
         self._started_ns = time.monotonic_ns()
         self._id_prefix = os.urandom(4).hex()
         self._ids_issued = 0
@@ -103,7 +104,9 @@ class MockServer:
 
     async def serve(self, sock: socket.socket) -> asyncio.Server:
         loop = asyncio.get_running_loop()
-        self._scheduler = TimerWheel(loop, wakeup=self.settings.wakeup)
+        self._scheduler = TimerWheel(
+            loop, tick_ns=self._tick_ns, early_ns=self._tick_ns // 2, wakeup=self.settings.wakeup
+        )
         return await loop.create_server(self.protocol_factory, sock=sock, backlog=4096)
 
     def close(self) -> None:
@@ -308,7 +311,7 @@ class MockServer:
         dispatch time: its deadlines count from it, so the wait shows as
         lateness of its first token if it ever matters, not hidden in the TTFT.
 
-        A request waits at most one tick (1 ms; none when the configured TTFT
+        A request waits at most one scheduler slot (``tick_us``; none when the TTFT
         is 0): a mock that is always behind (overloaded, or zero delay) must
         still start new streams, and within the wheel's own granularity the
         wait costs a first token due 10 ms later nothing.

@@ -75,6 +75,13 @@ class MockSettings(BaseSettings):
         "no reference cycles, and each pass paused every stream (1-5 ms at 1000 streams, "
         "~50 ms for a full pass over a full ledger)",
     )
+    tick_us: int = Field(
+        500,
+        ge=50,
+        le=10_000,
+        description="slot width of the token scheduler: tokens are written within half a "
+        "slot of their deadline, each way; narrower slots cost more wake-ups",
+    )
     wakeup: Literal["auto", "timerfd", "loop"] = Field(
         "auto",
         description="what wakes the token scheduler: a timerfd (ns, Linux; auto picks it "

@@ -86,12 +86,48 @@ def test_the_ctypes_path_works_where_os_has_no_timerfd() -> None:
     sys_fd = _LibcTimerFd()
     fd = sys_fd.create()
     try:
-        sys_fd.arm_at(fd, time.monotonic_ns() - 1)
+        sys_fd.arm_at(fd, time.monotonic_ns() - 1, 0)
         time.sleep(0.01)
         expirations = int.from_bytes(os.read(fd, 8), sys.byteorder)
         assert expirations == 1
+        sys_fd.arm_at(fd, time.monotonic_ns() - 1, 1_000_000)  # and a repeating one
+        time.sleep(0.02)
+        expirations = int.from_bytes(os.read(fd, 8), sys.byteorder)
+        assert expirations >= 5  # ~20; generous
     finally:
         os.close(fd)
+
+
+@linux_only
+def test_a_repeating_timerfd_keeps_its_grid_until_disarmed() -> None:
+    """Fire k is at first + k x period or after, and no two fires come within a period
+    of the grid point before; disarm stops it."""
+
+    async def main() -> tuple[int, list[int]]:
+        loop = asyncio.get_running_loop()
+        fired: list[int] = []
+        enough = asyncio.Event()
+
+        def fire() -> None:
+            fired.append(time.monotonic_ns())
+            if len(fired) == 5:
+                wakeup.disarm()
+                enough.set()
+
+        wakeup = TimerFdWakeup(loop, fire)
+        first = time.monotonic_ns() + 2_300_000
+        wakeup.arm_at(first, 1_700_000)
+        await asyncio.wait_for(enough.wait(), 5)
+        await asyncio.sleep(0.02)  # a fire after disarm would land here
+        wakeup.close()
+        return first, fired
+
+    first, fired = run(main)
+    assert len(fired) == 5
+    # Each fire serves the latest grid point passed: on the grid, never before it.
+    points = [(t - first) // 1_700_000 for t in fired]
+    assert all(t >= first for t in fired)
+    assert points == sorted(set(points))  # one fire per grid point at most
 
 
 @linux_only
