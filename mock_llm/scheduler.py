@@ -22,8 +22,7 @@ paced streams; with 0.5 ms slots, 0.25 ms (results/README.md).
 The wake-up is a timerfd where there is one (mock_llm/wakeup.py): the loop's
 own timers fire on millisecond boundaries, up to a millisecond after the slot.
 While slot after slot is occupied (a busy mock) the timerfd repeats every tick
-instead of being re-armed after each slot, which would cost a syscall that
-reprograms the timer each time; a gap of more than one empty tick switches
+instead of being re-armed after each slot; at the first empty tick it goes
 back to one-shot wake-ups, so an idle or lightly loaded mock does not wake for
 nothing.
 """
@@ -69,6 +68,7 @@ class TimerWheel:
         self._ticking = False
         self._fire_soon_pending = False
         self._firing = False
+        self._closed = False
 
     @property
     def wakeup_kind(self) -> str:
@@ -85,6 +85,8 @@ class TimerWheel:
         return bool(heap) and heap[0] * self._tick_ns - self._early_ns <= self._clock()
 
     def call_at(self, deadline_ns: int, callback: DueCallback) -> None:
+        if self._closed:
+            return
         slot = -(-deadline_ns // self._tick_ns)
         callbacks = self._slots.get(slot)
         if callbacks is not None:
@@ -113,7 +115,11 @@ class TimerWheel:
             self._loop.call_soon(self._fire)
 
     def _next_wakeup(self) -> None:
-        """After a fire: tick on while the next slot is at most one empty tick away."""
+        """After a fire: tick on while the next slot is the next tick's (or already due).
+
+        Only adjacent slots: an empty tick costs a wake-up and the timerfd
+        read that restarts it, more than the re-arm it saves.
+        """
         heap = self._slot_heap
         if not heap:
             if self._ticking:
@@ -122,9 +128,11 @@ class TimerWheel:
             return
         slot = heap[0]
         next_tick = (self._clock() + self._early_ns) // self._tick_ns + 1
-        if self._wakeup.repeats and slot <= next_tick + 1:
+        if self._wakeup.repeats and slot <= next_tick:
             if not self._ticking:
                 # On the slots' grid: the k-th expiry is slot k's serving time.
+                # Starting at the next slot (or one already due) leaves no grid
+                # point after now without an expiry.
                 self._wakeup.arm_at(slot * self._tick_ns - self._early_ns, self._tick_ns)
                 self._ticking = True
             return
@@ -139,6 +147,8 @@ class TimerWheel:
         Each callback gets a fresh clock reading: the ledger records when a
         token was really written, not when its round began.
         """
+        if self._closed:
+            return
         self._armed_for = None
         self._fire_soon_pending = False
         clock = self._clock
@@ -161,6 +171,9 @@ class TimerWheel:
         self._next_wakeup()
 
     def close(self) -> None:
+        """Stop for good: later call_at and fires (one may be queued by call_soon) do nothing."""
+        self._closed = True
+        self._ticking = False
         self._wakeup.close()
         self._slots.clear()
         self._slot_heap.clear()

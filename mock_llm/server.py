@@ -240,6 +240,7 @@ class MockServer:
                 "cpu_system_s": usage.ru_stime,
                 "uptime_s": (time.monotonic_ns() - self._started_ns) / 1e9,
                 "wakeup": self._scheduler.wakeup_kind if self._scheduler is not None else None,
+                "tick_us": self.settings.tick_us,
                 "cyclic_gc": gc.isenabled(),
                 "write_path": WRITE_PATH,
             }

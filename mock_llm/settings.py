@@ -85,5 +85,6 @@ class MockSettings(BaseSettings):
     wakeup: Literal["auto", "timerfd", "loop"] = Field(
         "auto",
         description="what wakes the token scheduler: a timerfd (ns, Linux; auto picks it "
-        "where it exists) or the event loop's millisecond timer",
+        "where it exists) or the event loop's millisecond timer (slots under 1 ms gain "
+        "nothing with it)",
     )

@@ -1,8 +1,8 @@
 """The least a Python server can do per token: the write path's own cost here.
 
 A bare ``asyncio.Protocol`` on uvloop that answers every POST with the same
-stream as the mock (same bytes per chunk, same 1 ms timer wheel), but with no
-HTTP parser, no planning, no ledger. What it costs per token is what the
+stream as the mock (same bytes per chunk, same timer wheel with the mock's
+default slots), but with no HTTP parser, no planning, no ledger. What it costs per token is what the
 kernel's loopback write (and, on a VM, waking the reader's vCPU) costs plus a
 minimum of Python: the benchmark reports it beside the mock so the mock's own
 overhead can be read off as a difference. Not a usable server: it reads one

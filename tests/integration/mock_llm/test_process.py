@@ -41,3 +41,10 @@ def test_the_python_write_path_streams_the_same_bytes(start_mock) -> None:  # ty
     assert streamed_bytes(compiled.url) == same
     # The other server runs whatever this install has (the C path where it was built).
     assert httpx.get(f"{compiled.url}/mock/stats").json()["write_path"] == WRITE_PATH
+
+
+def test_the_slot_width_is_a_setting_and_reported(start_mock) -> None:  # type: ignore[no-untyped-def]
+    default = start_mock()
+    wide = start_mock("--tick-us", "2000")
+    assert httpx.get(f"{default.url}/mock/stats").json()["tick_us"] == 500
+    assert httpx.get(f"{wide.url}/mock/stats").json()["tick_us"] == 2000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable
 
@@ -200,4 +201,18 @@ async def test_a_request_that_fails_to_plan_does_not_strand_the_rest() -> None:
         assert [str(e["exception"]) for e in errors] == ["planning failed"]
     finally:
         loop.set_exception_handler(None)
+        server.close()
+
+
+async def test_the_wheel_and_the_deferral_bound_take_the_slot_width_from_settings() -> None:
+    server = create_app(MockSettings(tick_us=2000, ttft_ms=100))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    listener = await server.serve(sock)
+    try:
+        assert server._scheduler is not None
+        assert (server._scheduler._tick_ns, server._scheduler._early_ns) == (2 * MS, MS)
+        assert server._max_defer_ns == 2 * MS
+    finally:
+        listener.close()
         server.close()

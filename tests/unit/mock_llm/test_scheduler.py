@@ -202,20 +202,61 @@ def test_busy_slot_after_slot_the_wake_up_ticks_instead_of_being_re_armed() -> N
     assert wakeup.disarmed == 1
 
 
-def test_ticking_goes_on_over_one_empty_slot_and_stops_for_a_longer_gap() -> None:
+def test_ticking_stops_at_the_first_empty_slot_and_restarts_on_the_grid() -> None:
+    """An empty tick costs a wake-up and a timerfd read: a gap goes back to one-shot."""
     wheel, wakeup, _, clock = ticking_wheel_at(0)
-    for slot in (1, 2, 4, 9):
+    for slot in (1, 2, 4, 5):
         wheel.call_at(slot * MS, lambda now: None)
     clock.now_ns = MS // 2
     wheel._fire()  # slot 1; slot 2 next: tick
     clock.now_ns = 2 * MS - MS // 2
-    wheel._fire()  # slot 2; slot 4 next, slot 3 empty: tick on
-    clock.now_ns = 3 * MS - MS // 2
-    wheel._fire()  # the empty tick
+    wheel._fire()  # slot 2; slot 3 empty: one-shot for slot 4
     clock.now_ns = 4 * MS - MS // 2
-    wheel._fire()  # slot 4; slot 9 next: one-shot for it
-    assert wakeup.armed == [(MS // 2, 0), (2 * MS - MS // 2, MS), (9 * MS - MS // 2, 0)]
+    wheel._fire()  # slot 4; slot 5 next: tick again, from slot 5
+    assert wakeup.armed == [
+        (MS // 2, 0),
+        (2 * MS - MS // 2, MS),
+        (4 * MS - MS // 2, 0),
+        (5 * MS - MS // 2, MS),
+    ]
     assert wakeup.disarmed == 0
+
+
+def test_a_slot_added_before_the_armed_one_is_not_skipped() -> None:
+    """Slot 1 served, slot 3 armed one-shot; slot 2 added later re-arms for slot 2.
+
+    (Found by review: ticking used to start at slot 3 over an empty slot 2, and a
+    slot 2 added afterwards waited for slot 3's tick.)
+    """
+    wheel, wakeup, _, clock = ticking_wheel_at(0)
+    served: list[int] = []
+    wheel.call_at(MS, served.append)
+    wheel.call_at(3 * MS, served.append)
+    clock.now_ns = MS // 2
+    wheel._fire()
+    clock.now_ns = MS // 2 + 100_000
+    wheel.call_at(2 * MS, served.append)
+    assert wakeup.armed[-1] == (2 * MS - MS // 2, 0)
+
+
+def test_after_close_nothing_fires_or_arms() -> None:
+    """A fire queued by call_soon before close() finds a closed wheel and does nothing."""
+    wheel, wakeup, loop, clock = ticking_wheel_at(0)
+    served: list[int] = []
+    for slot in (1, 2, 3):
+        wheel.call_at(slot * MS, served.append)
+    clock.now_ns = MS // 2
+    wheel._fire()  # ticking now
+    clock.now_ns = MS
+    wheel.call_at(MS, served.append)  # due: queues a fire
+    armed = list(wakeup.armed)
+    wheel.close()
+    loop.soon.pop()()
+    wheel.call_at(5 * MS, served.append)
+    assert served == [MS // 2]
+    assert wakeup.armed == armed
+    assert wakeup.disarmed == 0
+    assert loop.soon == []
 
 
 def test_while_ticking_a_token_already_due_is_served_within_a_loop_turn() -> None:

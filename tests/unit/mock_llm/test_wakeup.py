@@ -73,6 +73,7 @@ def test_close_releases_the_descriptor() -> None:
         fd = wakeup._fd
         wakeup.close()
         wakeup.close()  # idempotent
+        wakeup.disarm()  # and disarming a closed one is a no-op, not EBADF
         return fd
 
     fd = run(main)
