@@ -60,7 +60,8 @@ class MockSettings(BaseSettings):
 
     fault_rate: float = Field(0.0, ge=0, le=1, description="probability a request gets a fault")
     fault_kinds: list[FaultKind] = Field(
-        default_factory=lambda: list[FaultKind](["error_event", "drop", "malformed"]),
+        # A plain default (pydantic copies it per instance) so --help shows it.
+        ["error_event", "drop", "malformed"],
         description="kinds drawn when fault_rate fires",
     )
     retry_after_s: int = Field(1, ge=0, description="Retry-After on 429 responses")
