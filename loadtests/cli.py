@@ -7,44 +7,48 @@ point, whose flags are generated from its settings model (defaults live once).
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
 
-def _mock(args: list[str]) -> int:
-    from mock_llm.__main__ import main as mock_main
+def _server_main(package: str, args: list[str], prog: str) -> int:
+    # The servers stand alone and import nothing of the harness; the harness finds
+    # them under its own namespace (``streamgauge.mock_llm`` when installed).
+    from .systems.processes import project_module
 
-    mock_main(args, prog="streamgauge mock")
+    importlib.import_module(project_module(f"{package}.__main__")).main(args, prog=prog)
     return 0
+
+
+def _mock(args: list[str]) -> int:
+    return _server_main("mock_llm", args, "streamgauge mock")
 
 
 def _serve(args: list[str]) -> int:
-    from service.__main__ import main as service_main
-
-    service_main(args, prog="streamgauge serve")
-    return 0
+    return _server_main("service", args, "streamgauge serve")
 
 
 def _run(args: list[str]) -> int:
-    from loadtests.run_command import main as run_main
+    from .commands.run import main as run_main
 
     return run_main(args)
 
 
 def _capacity(args: list[str]) -> int:
-    from loadtests.capacity_command import main as capacity_main
+    from .commands.capacity import main as capacity_main
 
     return capacity_main(args)
 
 
 def _baseline(args: list[str]) -> int:
-    from loadtests.gate_command import run_baseline
+    from .commands.gate import run_baseline
 
     return run_baseline(args)
 
 
 def _gate(args: list[str]) -> int:
-    from loadtests.gate_command import run_gate
+    from .commands.gate import run_gate
 
     return run_gate(args)
 

@@ -12,10 +12,9 @@ from collections.abc import Sequence
 
 import uvloop
 
-from loadtests.processes import announce_listening
-from loadtests.settings_cli import parse_settings_cli
-from mock_llm.server import create_app
-from mock_llm.settings import MockSettings
+from .cli import announce_listening, parse_settings_cli
+from .server import create_app
+from .settings import MockSettings
 
 
 def parse_settings(argv: Sequence[str], prog: str = "mock_llm") -> MockSettings:

@@ -20,7 +20,7 @@ from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mock_llm.wire import http_chunk_template
+from .wire import http_chunk_template
 
 Write = Callable[[bytes], object]
 CallAt = Callable[[int, Callable[[int], None]], None]
@@ -125,7 +125,7 @@ def _compiled() -> type[PyChunkWriter] | None:
     if os.environ.get("MOCK_LLM_PURE_PYTHON"):
         return None
     try:
-        from mock_llm._chunk_writer import ChunkWriter as Compiled  # noqa: PLC0415
+        from ._chunk_writer import ChunkWriter as Compiled  # noqa: PLC0415
     except ImportError:
         return None
     return Compiled  # type: ignore[return-value]

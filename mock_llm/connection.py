@@ -20,10 +20,10 @@ from urllib.parse import parse_qs
 
 import httptools
 
-from mock_llm.wire import ApiError, http_chunk
+from .wire import ApiError, http_chunk
 
 if TYPE_CHECKING:
-    from mock_llm.ledger import LedgerRecord
+    from .ledger import LedgerRecord
 
 
 @dataclass

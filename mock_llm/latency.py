@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from itertools import accumulate
 
-from mock_llm.request_random import Draws
+from .request_random import Draws
 
 NS_PER_MS = 1_000_000
 

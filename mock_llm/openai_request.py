@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from mock_llm.wire import ApiError, Endpoint
+from .wire import ApiError, Endpoint
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ import heapq
 import time
 from collections.abc import Callable
 
-from mock_llm.wakeup import WakeupKind, make_wakeup
+from .wakeup import WakeupKind, make_wakeup
 
 DueCallback = Callable[[int], None]
 """``callback(now_ns)``: the callback knows its own deadline."""

@@ -17,24 +17,24 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mock_llm.chunk_writer import WRITE_PATH
-from mock_llm.connection import HttpConnection, Request
-from mock_llm.latency import (
+from .chunk_writer import WRITE_PATH
+from .connection import HttpConnection, Request
+from .latency import (
     draw_gaps_ns,
     draw_output_tokens,
     estimate_prompt_tokens,
     ttft_ns,
 )
-from mock_llm.ledger import Ledger, LedgerRecord
-from mock_llm.openai_request import CompletionRequest, parse_request
-from mock_llm.overrides import FaultSpec, MockOverrides, parse_overrides
-from mock_llm.request_random import Draws, LazyRandom, request_seed
-from mock_llm.scheduler import TimerWheel
-from mock_llm.settings import MockSettings
-from mock_llm.stats import MockStats, build_registry, render
-from mock_llm.streams import StreamPlan, TokenStream
-from mock_llm.vocabulary import Vocabulary
-from mock_llm.wire import ApiError, ChunkEncoder, rate_limited, status_error
+from .ledger import Ledger, LedgerRecord
+from .openai_request import CompletionRequest, parse_request
+from .overrides import FaultSpec, MockOverrides, parse_overrides
+from .request_random import Draws, LazyRandom, request_seed
+from .scheduler import TimerWheel
+from .settings import MockSettings
+from .stats import MockStats, build_registry, render
+from .streams import StreamPlan, TokenStream
+from .vocabulary import Vocabulary
+from .wire import ApiError, ChunkEncoder, rate_limited, status_error
 
 Handler = Callable[[HttpConnection, Request], None]
 

@@ -19,16 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mock_llm.chunk_writer import ChunkWriter
-from mock_llm.latency import deadlines_ns, with_stall
-from mock_llm.ledger import LedgerRecord
-from mock_llm.overrides import FaultSpec
-from mock_llm.wire import DONE_EVENT, ApiError, ChunkEncoder, Usage
+from .chunk_writer import ChunkWriter
+from .latency import deadlines_ns, with_stall
+from .ledger import LedgerRecord
+from .overrides import FaultSpec
+from .wire import DONE_EVENT, ApiError, ChunkEncoder, Usage
 
 if TYPE_CHECKING:
-    from mock_llm.connection import HttpConnection
-    from mock_llm.scheduler import TimerWheel
-    from mock_llm.stats import MockStats
+    from .connection import HttpConnection
+    from .scheduler import TimerWheel
+    from .stats import MockStats
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import json
 import random
 import re
 
-from mock_llm.request_random import Draws, mix64
+from .request_random import Draws, mix64
 
 WORDS: tuple[str, ...] = tuple(
     " " + w

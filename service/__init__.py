@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.app import create_app
-from service.settings import VARIANT_NAMES, ServiceSettings, VariantName
+from .app import create_app
+from .settings import VARIANT_NAMES, ServiceSettings, VariantName
 
 __all__ = ["VARIANT_NAMES", "ServiceSettings", "VariantName", "create_app"]

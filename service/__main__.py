@@ -3,7 +3,7 @@
 Settings come from env (``SERVICE_*``) with CLI flags on top (kebab-case field
 names, ``--upstream`` for ``--upstream-base-url``). A bad value exits 2 with one
 line per problem. The socket is bound here (port 0 is fine) and its URL printed
-once, after startup, via :func:`loadtests.processes.announce_listening`.
+once, after startup, via :func:`service.cli.announce_listening`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from loadtests.processes import announce_listening
-from loadtests.settings_cli import parse_settings_cli
-from service.app import create_app
-from service.settings import ServiceSettings
+from .app import create_app
+from .cli import announce_listening, parse_settings_cli
+from .settings import ServiceSettings
 
 
 def parse_settings(argv: Sequence[str], prog: str = "service") -> ServiceSettings:

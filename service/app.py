@@ -21,16 +21,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service import upstream, warm_up
-from service.auth import bearer_dependency
-from service.chat_request import ChatRequest, parse_chat_request
-from service.context import REQUEST_ID_SCOPE_KEY, StreamContext
-from service.errors import ServiceError, error_body, http_exception_handler, service_error_handler
-from service.lag_probe import LagProbe
-from service.metrics import ServiceMetrics
-from service.settings import ServiceSettings
-from service.stall_watchdog import StallWatchdog
-from service.variants import HANDLERS, SYNC_VARIANTS
+from . import upstream, warm_up
+from .auth import bearer_dependency
+from .chat_request import ChatRequest, parse_chat_request
+from .context import REQUEST_ID_SCOPE_KEY, StreamContext
+from .errors import ServiceError, error_body, http_exception_handler, service_error_handler
+from .lag_probe import LagProbe
+from .metrics import ServiceMetrics
+from .settings import ServiceSettings
+from .stall_watchdog import StallWatchdog
+from .variants import HANDLERS, SYNC_VARIANTS
 
 logger = logging.getLogger("service")
 

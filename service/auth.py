@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 
-from service.errors import ServiceError
+from .errors import ServiceError
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 

@@ -13,8 +13,8 @@ from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.requests import Request
 
-from service.errors import ServiceError
-from service.settings import ServiceSettings
+from .errors import ServiceError
+from .settings import ServiceSettings
 
 
 class ChatMessage(BaseModel):

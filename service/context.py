@@ -9,10 +9,10 @@ import openai
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.chat_request import ChatRequest
-from service.metrics import ServiceMetrics
-from service.settings import ServiceSettings
-from service.upstream import UpstreamCall, forwarded_headers
+from .chat_request import ChatRequest
+from .metrics import ServiceMetrics
+from .settings import ServiceSettings
+from .upstream import UpstreamCall, forwarded_headers
 
 REQUEST_ID_SCOPE_KEY = "streamgauge.request_id"
 # SSE responses must not be cached or buffered by proxies (nginx honours the

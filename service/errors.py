@@ -16,7 +16,7 @@ import openai
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from service.sse import error_event
+from .sse import error_event
 
 logger = logging.getLogger("service")
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 if TYPE_CHECKING:
-    from service.stall_watchdog import StallRecord
+    from .stall_watchdog import StallRecord
 
 PREFIX = "streamgauge_service"
 # Loop lag in seconds: fine below 10 ms where a healthy loop lives, coarse above.

@@ -17,7 +17,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import ContentStream, StreamingResponse
 from starlette.types import Receive, Send
 
-from service.metrics import ServiceMetrics
+from .metrics import ServiceMetrics
 
 # Closing an upstream stream is a socket close; if it ever hangs, give up
 # rather than pin the task forever.

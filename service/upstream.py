@@ -23,8 +23,8 @@ from openai.types.chat import (
     ChatCompletionStreamOptionsParam,
 )
 
-from service.settings import ServiceSettings
-from service.upstream_transport import LeanTransport
+from .settings import ServiceSettings
+from .upstream_transport import LeanTransport
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")

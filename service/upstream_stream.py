@@ -29,7 +29,7 @@ import anyio
 import httpx2
 import openai
 
-from service.upstream import UpstreamCall
+from .upstream import UpstreamCall
 
 # After ``[DONE]`` the rest of the body (normally only the chunked-encoding
 # terminator, already buffered) is read so the connection can be reused; like

@@ -16,9 +16,9 @@ import anyio.to_thread
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
-from service.upstream import UpstreamCall, chunk_text
-from service.upstream_stream import open_stream
-from service.upstream_transport import LeanTransport
+from .upstream import UpstreamCall, chunk_text
+from .upstream_stream import open_stream
+from .upstream_transport import LeanTransport
 
 # A complete stream in OpenAI's format, served in-process at startup.
 _WARM_UP_SSE = b"".join(

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from loadtests.processes import ServerProcess, python_module, start_server
+from loadtests.systems.processes import ServerProcess, python_module, start_server
 
 StartServer = Callable[..., ServerProcess]
 

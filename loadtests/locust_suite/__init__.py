@@ -6,6 +6,6 @@ why). Run it through ``streamgauge capacity`` or Locust itself::
 
     python -m locust -f loadtests/locust_suite/locustfile.py --host http://127.0.0.1:8000
 
-Pure helpers it shares with the CLI live outside: :mod:`loadtests.stream_samples`,
-:mod:`loadtests.load_shapes`, :mod:`loadtests.aggregate_slo`.
+Pure helpers it shares with the CLI live outside: :mod:`loadtests.load.stream_samples`,
+:mod:`loadtests.load.shapes`, :mod:`loadtests.load.slo`.
 """

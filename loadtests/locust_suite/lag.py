@@ -19,7 +19,7 @@ import gevent
 from locust.env import Environment
 from locust.runners import MasterRunner
 
-from loadtests.locust_suite.options import config_from
+from .options import config_from
 
 __all__ = ["LAG_NAME", "LAG_TYPE", "LoopLagProbe", "install"]
 

@@ -1,64 +1,19 @@
-# Locust ships py.typed but leaves parts of its API unannotated (event hooks,
-# LoadTestShape helpers); those calls are all this file does untyped.
-# mypy: disable-error-code="no-untyped-call, untyped-decorator"
 """The streamgauge Locust suite: ``python -m locust -f loadtests/locust_suite/locustfile.py``.
 
-Users (pick them by class name on the command line; all three by default):
-
-- :class:`StreamingUser`: closed-loop streams, TTFT/ITL/E2E/tokens as ``SSE`` rows
-- :class:`HealthProbeUser`: one user probing ``/healthz`` at ``--probe-rate``
-- :class:`DisconnectingUser`: leaves after ``--leave-after`` events; with
-  ``--ledger-url`` it reports the tokens the upstream generated after it left
-
-Add a shape with ``-f locustfile.py,shape_step.py`` (or ``shape_spike.py``). At quit the
-SLO (``--slo-*``) sets the exit code. Works against any ``--host`` speaking the service
-contract (``--stream-format openai`` for an OpenAI-compatible URL); ``streamgauge
-capacity`` runs it against the embedded mock + service, optionally through nginx.
+Locust imports this file by path, outside any package, so it imports the suite by name:
+``$STREAMGAUGE_LOCUST_SUITE`` (set by ``streamgauge capacity``; ``streamgauge.loadtests
+.locust_suite`` when installed), else ``loadtests.locust_suite`` (run from a checkout).
+Users and listeners are in :mod:`loadtests.locust_suite.suite`.
 """
 
-from __future__ import annotations
+import importlib
+import os
 
-import argparse
-import logging
-import signal
-
-import gevent
-from locust import events
-from locust.env import Environment
-from locust.runners import WorkerRunner
-
-from loadtests.locust_suite import lag, slo
-from loadtests.locust_suite.options import add_arguments, config_from
-from loadtests.locust_suite.shapes import ScheduleShape
-from loadtests.locust_suite.users import DisconnectingUser, HealthProbeUser, StreamingUser
+_suite = importlib.import_module(
+    os.environ.get("STREAMGAUGE_LOCUST_SUITE", "loadtests.locust_suite") + ".suite"
+)
+StreamingUser = _suite.StreamingUser
+HealthProbeUser = _suite.HealthProbeUser
+DisconnectingUser = _suite.DisconnectingUser
 
 __all__ = ["DisconnectingUser", "HealthProbeUser", "StreamingUser"]
-
-
-@events.init_command_line_parser.add_listener
-def _add_arguments(parser: argparse.ArgumentParser, **_: object) -> None:
-    add_arguments(parser)
-
-
-@events.init.add_listener
-def _install(environment: Environment, **_: object) -> None:
-    # Fail at startup, not in every user, when the options do not add up.
-    config_from(environment.parsed_options)
-    lag.install(environment)
-    slo.install(environment)
-    # The ledger lookups of DisconnectingUser would log every request at INFO.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    if not isinstance(environment.runner, WorkerRunner):
-        # Locust installs its own SIGTERM handler only once a shape run has ended; until
-        # then SIGTERM kills it without a report. Ending the shape takes Locust's normal
-        # way out: JSON, HTML and the exit code are written.
-        gevent.signal_handler(signal.SIGTERM, _end_shape, environment)
-
-
-def _end_shape(environment: Environment) -> None:
-    shape = environment.shape_class
-    logging.getLogger("streamgauge").info("SIGTERM: ending the test, writing reports")
-    if isinstance(shape, ScheduleShape):
-        shape.request_stop()
-    elif environment.runner is not None:
-        environment.runner.quit()

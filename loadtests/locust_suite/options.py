@@ -12,10 +12,10 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
-from loadtests.aggregate_slo import AggregateSLO
-from loadtests.endpoints import Endpoint
-from loadtests.load_shapes import Spike, StepRamp
-from loadtests.tokens import StreamFormat
+from ..client.endpoints import Endpoint
+from ..client.tokens import StreamFormat
+from ..load.shapes import Spike, StepRamp
+from ..load.slo import AggregateSLO
 
 __all__ = ["SuiteConfig", "add_arguments", "config_from"]
 

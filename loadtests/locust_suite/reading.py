@@ -20,7 +20,7 @@ from typing import Any
 import gevent
 from geventhttpclient.response import HTTPParseError
 
-from loadtests.records import Clock, RequestRecord, default_clock
+from ..client.records import Clock, RequestRecord, default_clock
 
 __all__ = ["READ_SIZE", "STREAM_TIMEOUT_S", "StopRule", "read_body", "release"]
 

@@ -1,5 +1,10 @@
-"""Locustfile adding the spike shape: ``-f locustfile.py,shape_spike.py``."""
+"""Locustfile adding the spike shape: ``-f locustfile.py,shape_spike.py`` (see locustfile.py)."""
 
-from loadtests.locust_suite.shapes import SpikeShape
+import importlib
+import os
+
+SpikeShape = importlib.import_module(
+    os.environ.get("STREAMGAUGE_LOCUST_SUITE", "loadtests.locust_suite") + ".shapes"
+).SpikeShape
 
 __all__ = ["SpikeShape"]

@@ -1,5 +1,10 @@
-"""Locustfile adding the step ramp shape: ``-f locustfile.py,shape_step.py``."""
+"""Locustfile adding the step shape: ``-f locustfile.py,shape_step.py`` (see locustfile.py)."""
 
-from loadtests.locust_suite.shapes import StepRampShape
+import importlib
+import os
+
+StepRampShape = importlib.import_module(
+    os.environ.get("STREAMGAUGE_LOCUST_SUITE", "loadtests.locust_suite") + ".shapes"
+).StepRampShape
 
 __all__ = ["StepRampShape"]

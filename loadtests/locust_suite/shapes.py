@@ -1,7 +1,7 @@
 # Locust ships py.typed but leaves parts of its API unannotated (event hooks,
 # LoadTestShape helpers); those calls are all this file does untyped.
 # mypy: disable-error-code="no-untyped-call, untyped-decorator"
-"""Locust load shapes over the pure schedules of :mod:`loadtests.load_shapes`.
+"""Locust load shapes over the pure schedules of :mod:`loadtests.load.shapes`.
 
 A locustfile runs the first shape class it finds, so each shape also has a one-line
 locustfile of its own (``shape_step.py``, ``shape_spike.py``) to add with ``-f``::
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from locust import LoadTestShape
 
-from loadtests.load_shapes import Spike, StepRamp
-from loadtests.locust_suite.options import SuiteConfig, config_from
+from ..load.shapes import Spike, StepRamp
+from .options import SuiteConfig, config_from
 
 __all__ = ["ScheduleShape", "SpikeShape", "StepRampShape"]
 

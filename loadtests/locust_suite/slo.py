@@ -18,10 +18,10 @@ from locust.env import Environment
 from locust.runners import WorkerRunner
 from locust.stats import RequestStats
 
-from loadtests.aggregate_slo import Observed, violations
-from loadtests.locust_suite.options import config_from
-from loadtests.locust_suite.users import STREAM_NAME, StreamingUser
-from loadtests.stream_samples import ITL, REQUEST_TYPE, TTFT
+from ..load.slo import Observed, violations
+from ..load.stream_samples import ITL, REQUEST_TYPE, TTFT
+from .options import config_from
+from .users import STREAM_NAME, StreamingUser
 
 __all__ = ["SLO_EXIT_CODE", "check_slo", "install", "observed_from"]
 

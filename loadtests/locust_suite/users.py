@@ -16,14 +16,14 @@ from typing import Any
 import httpx
 from locust import FastHttpUser, constant, constant_pacing, task
 
-from loadtests import ledger_client
-from loadtests.locust_suite.options import SuiteConfig, config_from
-from loadtests.locust_suite.reading import StopRule, read_body, release
-from loadtests.metrics import request_error
-from loadtests.records import RequestRecord
-from loadtests.sse import SSEParser
-from loadtests.stream_samples import ITL, REQUEST_TYPE, stream_outcome
-from loadtests.tokens import StreamFormat, extract_tokens, tokens_from_record
+from ..client import ledger as ledger_client
+from ..client.records import RequestRecord
+from ..client.sse import SSEParser
+from ..client.tokens import StreamFormat, extract_tokens, tokens_from_record
+from ..load.stream_samples import ITL, REQUEST_TYPE, stream_outcome
+from ..metrics import request_error
+from .options import SuiteConfig, config_from
+from .reading import StopRule, read_body, release
 
 __all__ = [
     "LEDGER_TYPE",
@@ -131,7 +131,7 @@ class _StreamUser(FastHttpUser):
 class StreamingUser(_StreamUser):
     """One concurrent stream per user, back to back (closed loop).
 
-    Fires the stream's samples (:mod:`loadtests.stream_samples`: TTFB, first event,
+    Fires the stream's samples (:mod:`loadtests.load.stream_samples`: TTFB, first event,
     TTFT, ITL per gap, E2E, tokens, events per read) and marks the ``stream`` request
     failed on a transport error, a non-2xx status, an error event or a missing ``[DONE]``.
     """
@@ -259,7 +259,7 @@ class HealthProbeUser(FastHttpUser):
     ``constant_pacing`` waits for a late probe before sending the next, and the probe
     shares the load generator's process: read it as a blocking detector, not a precise
     latency (FACTS.md: an in-generator prober saw p99 792 ms where a separate one saw
-    33 ms; ``loadtests/prober.py`` is the precise one).
+    33 ms; ``loadtests/client/prober.py`` is the precise one).
     """
 
     fixed_count = 1

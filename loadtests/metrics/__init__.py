@@ -18,17 +18,17 @@ A change to any definition bumps the version; results files carry it.
 
 from __future__ import annotations
 
-from loadtests.metrics.arrivals import MergedArrivals, merged_arrivals
-from loadtests.metrics.e2e import e2e_ns
-from loadtests.metrics.first_event import time_to_first_event_ns
-from loadtests.metrics.goodput import SLO, Goodput, SLOSubject, goodput, meets_slo
-from loadtests.metrics.itl import itl_ns, mean_itl_ns
-from loadtests.metrics.percentiles import SUMMARY_PERCENTILES, percentile, summarize
-from loadtests.metrics.request import RequestMetrics, request_error, request_metrics
-from loadtests.metrics.throughput import output_tokens_per_s
-from loadtests.metrics.tpot import tpot_ns
-from loadtests.metrics.ttfb import ttfb_ns
-from loadtests.metrics.ttft import ttft_ns
+from .arrivals import MergedArrivals, merged_arrivals
+from .e2e import e2e_ns
+from .first_event import time_to_first_event_ns
+from .goodput import SLO, Goodput, SLOSubject, goodput, meets_slo
+from .itl import itl_ns, mean_itl_ns
+from .percentiles import SUMMARY_PERCENTILES, percentile, summarize
+from .request import RequestMetrics, request_error, request_metrics
+from .throughput import output_tokens_per_s
+from .tpot import tpot_ns
+from .ttfb import ttfb_ns
+from .ttft import ttft_ns
 
 __all__ = [
     "METRICS_CONTRACT_VERSION",

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from loadtests.metrics.arrivals import MergedArrivals, merged_arrivals
-from loadtests.metrics.e2e import e2e_ns
-from loadtests.metrics.first_event import time_to_first_event_ns
-from loadtests.metrics.itl import itl_ns, mean_itl_ns
-from loadtests.metrics.throughput import output_tokens_per_s
-from loadtests.metrics.tpot import tpot_ns
-from loadtests.metrics.ttfb import ttfb_ns
-from loadtests.metrics.ttft import ttft_ns
-from loadtests.records import RequestRecord
-from loadtests.tokens import StreamResult
+from ..client.records import RequestRecord
+from ..client.tokens import StreamResult
+from .arrivals import MergedArrivals, merged_arrivals
+from .e2e import e2e_ns
+from .first_event import time_to_first_event_ns
+from .itl import itl_ns, mean_itl_ns
+from .throughput import output_tokens_per_s
+from .tpot import tpot_ns
+from .ttfb import ttfb_ns
+from .ttft import ttft_ns
 
 __all__ = ["RequestMetrics", "request_error", "request_metrics"]
 

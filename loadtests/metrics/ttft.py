@@ -2,7 +2,7 @@
 
 ``TTFT = arrival of the first content event - request sent``
 
-A content event has non-empty text (:mod:`loadtests.tokens`): role-only chunks and
+A content event has non-empty text (:mod:`loadtests.client.tokens`): role-only chunks and
 empty-string content are not the first token.
 """
 

@@ -22,13 +22,13 @@ from typing import Any
 
 import httpx
 
-from loadtests.endpoints import Endpoint, mock_headers
-from loadtests.metrics import summarize
-from loadtests.prober import ProbeSample, collect_prober, spawn_prober
-from loadtests.records import RequestRecord
-from loadtests.scenarios.result import ScenarioResult
-from loadtests.stream_client import stream_request
-from loadtests.tokens import tokens_from_record
+from ..client.endpoints import Endpoint, mock_headers
+from ..client.prober import ProbeSample, collect_prober, spawn_prober
+from ..client.records import RequestRecord
+from ..client.stream_client import stream_request
+from ..client.tokens import tokens_from_record
+from ..metrics import summarize
+from .result import ScenarioResult
 
 DEFAULTS: dict[str, Any] = {
     "concurrency": 5,

@@ -14,11 +14,11 @@ streams is no load for the client or the servers, and the client's own event-loo
 is measured to prove it. Per path: time to headers, first byte, first event and first
 token, the last event, and how the content events were grouped into reads.
 
-Verdict per path: :func:`loadtests.buffering_detector.detect_buffering` (``streams`` /
+Verdict per path: :func:`loadtests.scenarios.buffering_detector.detect_buffering` (``streams`` /
 ``buffered``), ``error`` when the request failed. Expected per path:
 :func:`expected_verdict`, nginx 1.22's behaviour as measured, applied to what each
 service's response head says when asked the way nginx asks (HTTP/1.0), because that
-decides the ``defaults`` paths: see :mod:`loadtests.upstream_framing`.
+decides the ``defaults`` paths: see :mod:`loadtests.scenarios.proxy_framing`.
 """
 
 from __future__ import annotations
@@ -33,21 +33,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadtests.buffering_detector import (
+from ..client.endpoints import mock_headers
+from ..client.loop_lag import LoopLagProbe, lag_verdict
+from ..client.records import RequestRecord
+from ..client.stream_client import stream_request
+from ..client.tokens import tokens_from_record
+from ..metrics import request_error, request_metrics
+from ..systems.nginx import NginxStartError, find_nginx, running_nginx
+from .buffering_detector import (
     BufferingEvidence,
     decompressed_reads,
     detect_buffering,
     is_gzip,
 )
-from loadtests.endpoints import mock_headers
-from loadtests.loop_lag import LoopLagProbe, lag_verdict
-from loadtests.metrics import request_error, request_metrics
-from loadtests.nginx import NginxStartError, find_nginx, running_nginx
-from loadtests.records import RequestRecord
-from loadtests.scenarios.result import ScenarioResult
-from loadtests.stream_client import stream_request
-from loadtests.tokens import tokens_from_record
-from loadtests.upstream_framing import UpstreamHead, probe_http10
+from .proxy_framing import UpstreamHead, probe_http10
+from .result import ScenarioResult
 
 __all__ = ["PATHS", "ProxyPath", "expected_verdict", "headline", "measure_path", "run_buffering"]
 

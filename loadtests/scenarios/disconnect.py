@@ -4,7 +4,7 @@ Truth comes from mock_llm's ledger (in ``abort`` mode: it stops generating as
 soon as its client, the service, closes the upstream stream). For every user:
 tokens the mock wrote after the user's close time, and how long until the
 upstream connection closed. Modes: ``close_after``, ``stop_reading``,
-``burst`` (see :mod:`loadtests.leaving_clients`).
+``burst`` (see :mod:`loadtests.client.leaving`).
 
 Verdict per ``variant/mode``: ``ok`` when every user saw <= ``max_tokens_after``
 tokens generated after leaving and the upstream closed within
@@ -18,12 +18,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from loadtests import leaving_clients
-from loadtests.endpoints import Endpoint, mock_headers
-from loadtests.ledger_client import AfterLeaving, after_leaving, fetch_records
-from loadtests.metrics import summarize
-from loadtests.records import RequestRecord
-from loadtests.scenarios.result import ScenarioResult
+from ..client import leaving as leaving_clients
+from ..client.endpoints import Endpoint, mock_headers
+from ..client.ledger import AfterLeaving, after_leaving, fetch_records
+from ..client.records import RequestRecord
+from ..metrics import summarize
+from .result import ScenarioResult
 
 MODES: tuple[str, ...] = ("close_after", "stop_reading", "burst")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from loadtests.records import RequestRecord
+from ..client.records import RequestRecord
 
 SCHEMA_VERSION = "1"
 

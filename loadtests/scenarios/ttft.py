@@ -16,13 +16,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from loadtests.endpoints import Endpoint, mock_headers
-from loadtests.metrics import itl_ns, request_metrics, summarize
-from loadtests.records import RequestRecord
-from loadtests.runners import RunResult, run_closed_loop
-from loadtests.scenarios.result import ScenarioResult
-from loadtests.stream_client import stream_request
-from loadtests.tokens import tokens_from_record
+from ..client.endpoints import Endpoint, mock_headers
+from ..client.records import RequestRecord
+from ..client.stream_client import stream_request
+from ..client.tokens import tokens_from_record
+from ..load.runners import RunResult, run_closed_loop
+from ..metrics import itl_ns, request_metrics, summarize
+from .result import ScenarioResult
 
 DEFAULTS: dict[str, Any] = {
     "concurrency": 5,

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from service.context import StreamHandler
-from service.settings import VariantName
-from service.variants import (
+from ..context import StreamHandler
+from ..settings import VariantName
+from . import (
     break_without_close,
     no_accel_header,
     raw_text_framing,

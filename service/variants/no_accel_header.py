@@ -21,9 +21,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.chat_request import ChatRequest
-from service.context import StreamContext
-from service.variants import reference
+from ..chat_request import ChatRequest
+from ..context import StreamContext
+from . import reference
 
 # The mistake: only Cache-Control, nothing telling a buffering proxy to stream.
 HEADERS = {"Cache-Control": "no-cache"}

@@ -31,20 +31,20 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.chat_request import ChatRequest
-from service.context import STREAM_HEADERS, StreamContext, request_id_of
-from service.errors import (
+from ..chat_request import ChatRequest
+from ..context import STREAM_HEADERS, StreamContext, request_id_of
+from ..errors import (
     INCOMPLETE,
     UpstreamFailure,
     classify_upstream_error,
     error_response,
     log_upstream_error,
 )
-from service.metrics import ServiceMetrics
-from service.responses import ClosingStreamingResponse
-from service.sse import DONE_EVENT, SSE_MEDIA_TYPE, token_event
-from service.upstream import UpstreamCall
-from service.upstream_stream import UpstreamStream, open_stream
+from ..metrics import ServiceMetrics
+from ..responses import ClosingStreamingResponse
+from ..sse import DONE_EVENT, SSE_MEDIA_TYPE, token_event
+from ..upstream import UpstreamCall
+from ..upstream_stream import UpstreamStream, open_stream
 
 
 @dataclass

@@ -25,11 +25,11 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.chat_request import ChatRequest
-from service.context import STREAM_HEADERS, StreamContext
-from service.responses import InstrumentedStreamingResponse
-from service.sse import DONE_EVENT, SSE_MEDIA_TYPE, token_event
-from service.upstream import chunk_text
+from ..chat_request import ChatRequest
+from ..context import STREAM_HEADERS, StreamContext
+from ..responses import InstrumentedStreamingResponse
+from ..sse import DONE_EVENT, SSE_MEDIA_TYPE, token_event
+from ..upstream import chunk_text
 
 
 async def stream_chat(request: Request, chat: ChatRequest, ctx: StreamContext) -> Response:

@@ -30,7 +30,7 @@ from array import array
 
 import uvloop
 
-from loadtests.processes import announce_listening
+from loadtests.systems.processes import announce_listening
 from mock_llm.scheduler import TimerWheel
 from mock_llm.stats import MockStats
 from mock_llm.wire import DONE_EVENT, ChunkEncoder, http_chunk

@@ -2,7 +2,7 @@
 
 For each client, every stream's first-token arrival is compared with the
 mock's own write time for that token (the ledger; same CLOCK_MONOTONIC).
-Clients: our raw asyncio+httptools client (``loadtests.stream_client``) and
+Clients: our raw asyncio+httptools client (``loadtests.client.stream_client``) and
 httpx (``AsyncClient.stream`` + ``aiter_raw``), stamping at each chunk. Mock
 pinned to CPU 0, the client to CPU 1. Starts are spread over 0.5 s.
 
@@ -24,12 +24,12 @@ from typing import Any
 import httpx
 import uvloop
 
-from loadtests.ledger_client import fetch_records, reset
+from loadtests.client.ledger import fetch_records, reset
+from loadtests.client.records import RequestRecord
+from loadtests.client.stream_client import stream_request
+from loadtests.client.tokens import tokens_from_record
 from loadtests.metrics import summarize
-from loadtests.processes import python_module, running_server
-from loadtests.records import RequestRecord
-from loadtests.stream_client import stream_request
-from loadtests.tokens import tokens_from_record
+from loadtests.systems.processes import python_module, running_server
 
 BODY = {"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}], "stream": True}
 

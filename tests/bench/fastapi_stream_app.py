@@ -18,7 +18,7 @@ import uvloop
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
-from loadtests.processes import announce_listening
+from loadtests.systems.processes import announce_listening
 from mock_llm.wire import DONE_EVENT, ChunkEncoder
 
 

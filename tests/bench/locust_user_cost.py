@@ -28,9 +28,9 @@ from typing import Any
 import httpx
 import psutil
 
-from loadtests.locust_process import LOCUSTFILE, LocustOutputs, locust_argv, running_locust
-from loadtests.locust_stats import parse_stats_json
-from loadtests.processes import python_module, running_server
+from loadtests.load.locust_process import LOCUSTFILE, LocustOutputs, locust_argv, running_locust
+from loadtests.load.locust_stats import parse_stats_json
+from loadtests.systems.processes import python_module, running_server
 
 BASELINE = Path(__file__).with_name("locust_iter_lines_user.py")
 KINDS: dict[str, tuple[Path, str, str, list[str]]] = {

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from loadtests.processes import python_module, running_server
+from loadtests.systems.processes import python_module, running_server
 
 _STEP_KEYS = (
     "users", "streams", "ttft_p50_ms", "ttft_p95_ms", "itl_p95_ms", "itl_p99_ms",

@@ -74,7 +74,7 @@ from typing import Any
 import httpx
 import psutil
 
-from loadtests.processes import ServerProcess, python_module, start_server
+from loadtests.systems.processes import ServerProcess, python_module, start_server
 
 BODY = json.dumps(
     {"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}], "stream": True}

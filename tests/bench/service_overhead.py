@@ -3,7 +3,7 @@
 For 1, 50 and 200 concurrent streams, in one run: TTFT p50/p99 direct-to-mock
 and through the reference service (same upstream shape), their ratio and
 difference, and the service's CPU microseconds per relayed token (psutil on
-its PID). The load generator is our raw client (``loadtests.stream_client``);
+its PID). The load generator is our raw client (``loadtests.client.stream_client``);
 its own event-loop lag is recorded and a level is marked invalid when it lagged.
 
 Run: ``python -m tests.bench.service_overhead``. Writes
@@ -23,11 +23,11 @@ from typing import Any
 import psutil
 import uvloop
 
-from loadtests.endpoints import Endpoint, mock_endpoint, mock_headers, service_endpoint
-from loadtests.environment import embedded
-from loadtests.runners import run_closed_loop
+from loadtests.client.endpoints import Endpoint, mock_endpoint, mock_headers, service_endpoint
+from loadtests.client.stream_client import stream_request
+from loadtests.load.runners import run_closed_loop
 from loadtests.scenarios.ttft import target_numbers
-from loadtests.stream_client import stream_request
+from loadtests.systems.environment import embedded
 
 SHAPE = {"ttft_ms": 50.0, "itl_ms": 20.0, "tokens": 50}
 

@@ -13,8 +13,8 @@ import random
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
+from loadtests.client.sse import SSEParser
 from loadtests.metrics import itl_ns, percentile, summarize, ttft_ns
-from loadtests.sse import SSEParser
 from mock_llm.vocabulary import Vocabulary
 from mock_llm.wire import ChunkEncoder, http_chunk
 from service.sse import token_event

@@ -13,7 +13,7 @@ import sys
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from loadtests.processes import announce_listening
+from loadtests.systems.processes import announce_listening
 from service.__main__ import bind, parse_settings
 from service.app import create_app
 

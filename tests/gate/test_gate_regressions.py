@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.nginx import find_nginx
-from loadtests.processes import ServerProcess, python_module, start_server
+from loadtests.systems.nginx import find_nginx
+from loadtests.systems.processes import ServerProcess, python_module, start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 

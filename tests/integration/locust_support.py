@@ -11,14 +11,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtests.locust_process import (
+from loadtests.load.locust_process import (
     LOCUSTFILE,
     LocustOutputs,
     LocustRun,
     locust_argvs,
     running_locust,
 )
-from loadtests.locust_stats import HistoryRow, LocustEntry, parse_history_csv, parse_stats_json
+from loadtests.load.locust_stats import HistoryRow, LocustEntry, parse_history_csv, parse_stats_json
 
 #: Past ``-t`` and ``-s``: Locust's startup, shutdown and report writing.
 _MARGIN_S = 30.0

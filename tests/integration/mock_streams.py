@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from loadtests.records import RequestRecord
-from loadtests.stream_client import stream_request
+from loadtests.client.records import RequestRecord
+from loadtests.client.stream_client import stream_request
 
 BODY = {"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}], "stream": True}
 

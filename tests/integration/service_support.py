@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from loadtests.processes import ServerProcess, python_module, start_server
+from loadtests.systems.processes import ServerProcess, python_module, start_server
 
 _EVENT_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loadtests.locust_stats import parse_stats_json
+from loadtests.load.locust_stats import parse_stats_json
 
 
 def test_capacity_with_two_workers_writes_every_report(tmp_path: Path) -> None:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.nginx import find_nginx, running_nginx
-from loadtests.processes import ServerProcess, python_module, start_server
-from loadtests.stream_samples import BUFFERED
+from loadtests.load.stream_samples import BUFFERED
+from loadtests.systems.nginx import find_nginx, running_nginx
+from loadtests.systems.processes import ServerProcess, python_module, start_server
 from tests.integration.locust_support import locust_job
 
 pytestmark = pytest.mark.proxy

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.environment import Environment, embedded
+from loadtests.systems.environment import Environment, embedded
 from tests.integration.locust_support import LocustResult, locust_job, run_locust
 
 VARIANTS = ("reference", "sync_client_in_async")

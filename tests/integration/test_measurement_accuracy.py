@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from loadtests.ledger_client import fetch_records
+from loadtests.client.ledger import fetch_records
+from loadtests.client.tokens import tokens_from_record
 from loadtests.metrics import percentile
-from loadtests.processes import python_module, running_server
-from loadtests.tokens import tokens_from_record
+from loadtests.systems.processes import python_module, running_server
 from tests.integration.mock_streams import staggered_streams
 
 

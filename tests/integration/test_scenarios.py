@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from loadtests import expectations
-from loadtests.endpoints import mock_endpoint, service_endpoint
-from loadtests.environment import ALL_VARIANTS, Environment, embedded
+from loadtests.client.endpoints import mock_endpoint, service_endpoint
+from loadtests.scenarios import expectations
 from loadtests.scenarios.blocking import run_blocking
 from loadtests.scenarios.disconnect import run_disconnect
 from loadtests.scenarios.ttft import run_ttft
+from loadtests.systems.environment import ALL_VARIANTS, Environment, embedded
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from loadtests.processes import ServerProcess
+from loadtests.systems.processes import ServerProcess
 from tests.integration.service_support import RawStream, Servers, servers_fixture, stream
 
 pytestmark = pytest.mark.timeout(60)

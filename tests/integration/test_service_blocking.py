@@ -1,7 +1,7 @@
 """Loop blocking: the reference keeps the loop free; the sync variants do not.
 
 Real mock_llm, real uvicorn service processes, the open-loop /healthz prober
-of ``loadtests.prober`` in its own process. Only probes due while the streams
+of ``loadtests.client.prober`` in its own process. Only probes due while the streams
 ran count, so a slow prober start cannot make a test vacuous. Margins are wide
 on purpose (two shared, noisy cores).
 """
@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from loadtests.prober import collect_prober, spawn_prober
-from loadtests.processes import ServerProcess
+from loadtests.client.prober import collect_prober, spawn_prober
+from loadtests.systems.processes import ServerProcess
 from tests.integration.service_support import (
     RawStream,
     Servers,

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from loadtests.processes import ServerProcess
+from loadtests.systems.processes import ServerProcess
 from tests.integration.service_support import (
     RawStream,
     Servers,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from loadtests.processes import ServerProcess
+from loadtests.systems.processes import ServerProcess
 from mock_llm.vocabulary import HARD
 from tests.integration.service_support import Servers, servers_fixture, sse_data, stream
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from loadtests.processes import ServerProcess
+from loadtests.systems.processes import ServerProcess
 from tests.integration.service_support import (
     RawStream,
     Servers,

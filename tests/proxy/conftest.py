@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from loadtests.nginx import find_nginx
-from loadtests.processes import ServerProcess, python_module, start_server, start_servers
+from loadtests.systems.nginx import find_nginx
+from loadtests.systems.processes import ServerProcess, python_module, start_server, start_servers
 
 #: uvicorn HTTP protocols (the service's ``--http``).
 PROTOCOLS = ("h11", "httptools")

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.nginx import running_nginx
+from loadtests.client.stream_client import stream_request
 from loadtests.scenarios.buffering import PATHS, measure_path, run_buffering
 from loadtests.scenarios.result import ScenarioResult
-from loadtests.stream_client import stream_request
+from loadtests.systems.nginx import running_nginx
 from tests.proxy.conftest import EVENTS, Services
 
 pytestmark = pytest.mark.proxy

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from loadtests import nginx as nginx_module
-from loadtests.nginx import (
+from loadtests.systems import nginx as nginx_module
+from loadtests.systems.nginx import (
     NginxStartError,
     check_config,
     running_nginx,
     template_names,
 )
-from loadtests.processes import ServerProcess
+from loadtests.systems.processes import ServerProcess
 
 pytestmark = pytest.mark.proxy
 

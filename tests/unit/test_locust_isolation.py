@@ -12,7 +12,7 @@ def test_cli_and_capacity_modules_do_not_import_locust_or_gevent() -> None:
     """Checked in a fresh interpreter: this pytest process may have imported anything."""
     code = (
         "import sys\n"
-        "import loadtests, loadtests.cli, loadtests.capacity_command, loadtests.capacity_run\n"
+        "import loadtests, loadtests.cli, loadtests.commands.capacity, loadtests.capacity.ramp\n"
         "import loadtests.locust_suite, loadtests.locust_suite.options\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('locust', 'gevent'))\n"
         "assert not bad, bad\n"

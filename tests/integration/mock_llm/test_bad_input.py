@@ -7,7 +7,7 @@ import socket
 import httpx
 import pytest
 
-from loadtests.processes import ServerProcess
+from loadtests.systems.processes import ServerProcess
 
 GOOD = {"model": "mock-gpt", "messages": [{"role": "user", "content": "hi"}]}
 

@@ -10,7 +10,7 @@ import httpx
 import openai
 import pytest
 
-from loadtests.processes import ServerProcess
+from loadtests.systems.processes import ServerProcess
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 

@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from loadtests.processes import ServerProcess
+from loadtests.systems.processes import ServerProcess
 
 
 def stream_then_close(url: str, request_id: str, after_tokens: int, tokens: int) -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import statistics
 
+from loadtests.client.tokens import tokens_from_record
 from loadtests.metrics import itl_ns, ttft_ns
-from loadtests.tokens import tokens_from_record
 from tests.integration.mock_streams import staggered_streams
 
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from loadtests.client.records import RequestRecord
+from loadtests.client.tokens import StreamResult, tokens_from_record
 from loadtests.metrics import MergedArrivals, request_error, request_metrics
-from loadtests.records import RequestRecord
-from loadtests.tokens import StreamResult, tokens_from_record
 
 ROLE = b'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n'
 
