@@ -11,9 +11,9 @@ BENCH_STORE := file://results/baselines/pytest-benchmark
 MICRO := $(BIN)/python -m pytest tests/bench/test_micro.py -m bench -p no:cacheprovider \
 	--benchmark-enable --benchmark-storage=$(BENCH_STORE)
 
-.PHONY: run test check bench bench-micro bench-baseline bench-compare gate-suite install clean
+.PHONY: run test check bench bench-micro bench-baseline bench-compare gate-suite install nginx clean
 
-$(STAMP): pyproject.toml setup.py mock_llm/_chunk_writer.c
+$(STAMP): pyproject.toml setup.py mock_llm/engine/_chunk_writer.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -21,8 +21,21 @@ $(STAMP): pyproject.toml setup.py mock_llm/_chunk_writer.c
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) nginx
 	$(BIN)/streamgauge run
+
+# The main job measures through a real nginx. Install it where that works (Debian's
+# package, as root or with passwordless sudo); otherwise stop with the one command to run.
+nginx:
+	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "make run needs nginx: install it with your system's package manager" >&2; exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; \
+	else echo "make run needs nginx: sudo apt-get install nginx" >&2; exit 1; fi; \
+	echo "installing nginx (apt-get install nginx) ..."; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nginx >/dev/null
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

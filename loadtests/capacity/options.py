@@ -62,10 +62,27 @@ def build_parser(prog: str = "streamgauge capacity") -> argparse.ArgumentParser:
         description="Locust step ramp: the largest "
         "concurrency (users = concurrent streams) meeting the SLO.",
     )
-    what = p.add_argument_group("what to measure (default: embedded mock_llm + reference)")
+    _add_target_flags(
+        p.add_argument_group("what to measure (default: embedded mock_llm + reference)")
+    )
+    _add_ramp_flags(p.add_argument_group("step ramp"))
+    _add_slo_flags(p.add_argument_group("SLO, per step"))
+    _add_generator_flags(p.add_argument_group("load generator"))
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        default=Path("results/runs"),
+        help="where run folders go (default: %(default)s)",
+    )
+    return p
+
+
+def _add_target_flags(what: argparse._ArgumentGroup) -> None:
     what.add_argument("--target", metavar="URL", help="base URL of your streaming service")
     what.add_argument(
         "--target-path",
+        metavar="PATH",
         default="/chat/stream",
         help="streaming POST path on --target (default: %(default)s)",
     )
@@ -105,7 +122,9 @@ def build_parser(prog: str = "streamgauge capacity") -> argparse.ArgumentParser:
         metavar="N",
         help="embedded mock's tokens per stream (mock default: 50)",
     )
-    ramp = p.add_argument_group("step ramp")
+
+
+def _add_ramp_flags(ramp: argparse._ArgumentGroup) -> None:
     ramp.add_argument(
         "--start-users",
         type=int,
@@ -143,7 +162,9 @@ def build_parser(prog: str = "streamgauge capacity") -> argparse.ArgumentParser:
         help="end the ramp after N consecutive steps missed the SLO; 0 runs "
         "every step (default: %(default)s)",
     )
-    slo = p.add_argument_group("SLO, per step")
+
+
+def _add_slo_flags(slo: argparse._ArgumentGroup) -> None:
     slo.add_argument(
         "--slo-ttft-p95-ms",
         type=float,
@@ -165,7 +186,9 @@ def build_parser(prog: str = "streamgauge capacity") -> argparse.ArgumentParser:
         metavar="R",
         help="failed streams / streams bound (default: %(default)s)",
     )
-    gen = p.add_argument_group("load generator")
+
+
+def _add_generator_flags(gen: argparse._ArgumentGroup) -> None:
     gen.add_argument(
         "--workers",
         type=int,
@@ -193,13 +216,6 @@ def build_parser(prog: str = "streamgauge capacity") -> argparse.ArgumentParser:
         metavar="MS",
         help="Locust's own loop lag p99 that voids a step (default: %(default)s)",
     )
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=Path("results/runs"),
-        help="where run folders go (default: %(default)s)",
-    )
-    return p  # fmt: skip
 
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

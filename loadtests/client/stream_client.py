@@ -102,6 +102,33 @@ class _Response(asyncio.Protocol):
         self.done.set_result(None)
 
 
+_DEFAULT_HEADERS = (
+    ("content-type", "application/json"),
+    ("accept", "text/event-stream"),
+    ("accept-encoding", "identity"),
+    ("connection", "close"),
+)
+
+
+def request_head(
+    target: Target, content_length: int, request_id: str, headers: Mapping[str, str] | None
+) -> bytes:
+    """The request line and headers of one streamed POST, blank line included."""
+    # A caller's header replaces our default of the same name rather than
+    # following it: servers read only the first of a repeated header (nginx
+    # 1.22 takes the first Accept-Encoding, so a gzip request needs this).
+    overridden = {k.lower() for k in headers or {}}
+    head = [
+        f"POST {target.path} HTTP/1.1",
+        f"host: {target.host}:{target.port}",
+        *(f"{k}: {v}" for k, v in _DEFAULT_HEADERS if k not in overridden),
+        f"content-length: {content_length}",
+        f"x-request-id: {request_id}",
+        *(f"{k}: {v}" for k, v in (headers or {}).items()),
+    ]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+
+
 async def stream_request(
     url: str,
     body: Mapping[str, object] | bytes,
@@ -123,25 +150,7 @@ async def stream_request(
     """
     target = Target.parse(url)
     payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-    # A caller's header replaces our default of the same name rather than
-    # following it: servers read only the first of a repeated header (nginx
-    # 1.22 takes the first Accept-Encoding, so a gzip request needs this).
-    overridden = {k.lower() for k in headers or {}}
-    defaults = (
-        ("content-type", "application/json"),
-        ("accept", "text/event-stream"),
-        ("accept-encoding", "identity"),
-        ("connection", "close"),
-    )
-    head = [
-        f"POST {target.path} HTTP/1.1",
-        f"host: {target.host}:{target.port}",
-        *(f"{k}: {v}" for k, v in defaults if k not in overridden),
-        f"content-length: {len(payload)}",
-        f"x-request-id: {request_id}",
-    ]
-    head.extend(f"{k}: {v}" for k, v in (headers or {}).items())
-    request_bytes = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload
+    request_bytes = request_head(target, len(payload), request_id, headers) + payload
     loop = asyncio.get_running_loop()
     record = RequestRecord(
         request_id=request_id,

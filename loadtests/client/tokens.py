@@ -156,14 +156,10 @@ def _classify(result: StreamResult, arrival_ns: int, event: SSEEvent) -> None:
     if event.event == "error":
         _set_error(result, obj)
         return
-    recognized = False
-    usage = obj.get("usage")
-    if isinstance(usage, dict):
-        completion = usage.get("completion_tokens")
-        # bool is an int subclass; a usage count is never a bool.
-        if isinstance(completion, int) and not isinstance(completion, bool):
-            result.usage_completion_tokens = completion
-            recognized = True
+    completion = _usage_completion_tokens(obj)
+    recognized = completion is not None
+    if completion is not None:
+        result.usage_completion_tokens = completion
     if result.format == "service":
         text = obj.get("token")
         recognized = recognized or "token" in obj
@@ -174,6 +170,17 @@ def _classify(result: StreamResult, arrival_ns: int, event: SSEEvent) -> None:
         result.tokens.append(TokenEvent(arrival_ns, text))
     elif not recognized:
         result.unrecognized += 1
+
+
+def _usage_completion_tokens(obj: dict[str, object]) -> int | None:
+    usage = obj.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    completion = usage.get("completion_tokens")
+    # bool is an int subclass; a usage count is never a bool.
+    if isinstance(completion, int) and not isinstance(completion, bool):
+        return completion
+    return None
 
 
 def _openai_text(chunk: dict[str, object]) -> tuple[object, bool]:

@@ -28,49 +28,50 @@ import uvloop
 from rich.console import Console
 from rich.table import Table
 
-from ..client.endpoints import Endpoint, mock_endpoint, service_endpoint
+from ..client.endpoints import Endpoint, service_endpoint
 from ..gate import rules as gate
-from ..scenarios.blocking import run_blocking
-from ..scenarios.buffering import ProxyPath, run_buffering
-from ..scenarios.disconnect import MODES, run_disconnect
-from ..scenarios.ttft import run_ttft
+from ..gate.measure import GateEnvironmentError, measure
 from ..systems.environment import Environment, embedded, external
 from ..systems.nginx import find_nginx
 
 EXIT_PASS, EXIT_REGRESSION, EXIT_ENV = 0, 1, 2
-GATE_PATHS = (
-    ProxyPath("direct", None, "target"),
-    ProxyPath("nginx_defaults", "defaults", "target"),
-    ProxyPath("nginx_gzip", "gzip", "target", client_gzip=True),
-)
-
-
-class GateEnvironmentError(Exception):
-    """The measurement cannot be trusted or cannot run: exit 2."""
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", metavar="URL", help="base URL of the service under test")
-    p.add_argument("--target-path", default="/chat/stream", help="streaming POST path")
+    p.add_argument(
+        "--target-path",
+        metavar="PATH",
+        default="/chat/stream",
+        help="streaming POST path (default: %(default)s)",
+    )
     p.add_argument("--mock", metavar="URL", help="the mock_llm the target streams from")
     p.add_argument("--no-proxy", action="store_true", help="skip the nginx buffering checks")
 
 
 def baseline_parser(prog: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description="Record a gate baseline.")
-    p.add_argument("--out", type=Path, required=True, help="baseline JSON to write")
+    p.add_argument("--out", type=Path, metavar="FILE", required=True, help="baseline JSON to write")
     _common(p)
     return p
 
 
 def gate_parser(prog: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description="Compare against a gate baseline.")
-    p.add_argument("--baseline", type=Path, required=True, help="baseline JSON to compare with")
-    p.add_argument("--markdown", type=Path, help="also write the table as Markdown (PR comment)")
-    p.add_argument("--json", type=Path, help="also write the checks as JSON")
+    p.add_argument(
+        "--baseline", type=Path, metavar="FILE", required=True, help="baseline JSON to compare with"
+    )
+    p.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="FILE",
+        help="also write the table as Markdown (PR comment)",
+    )
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the checks as JSON")
     p.add_argument(
         "--repeats",
         type=int,
+        metavar="N",
         default=2,
         help="extra measurements when a check is not a clear pass (default 2)",
     )
@@ -97,83 +98,6 @@ def _environment(args: argparse.Namespace) -> Iterator[tuple[Environment, Endpoi
         return
     with tempfile.TemporaryDirectory() as tmp, embedded(["reference"], Path(tmp)) as env:
         yield env, service_endpoint("target", env.services["reference"])
-
-
-async def measure(env: Environment, target: Endpoint, proxy: bool) -> dict[str, Any]:
-    """One measurement of everything the gate checks; raises GateEnvironmentError if invalid."""
-    assert env.mock_url is not None
-    shape = True  # gate targets must forward X-Mock-* headers or use the mock's defaults
-    out: dict[str, Any] = {"invalid": []}
-    ttft = await run_ttft([target], direct=mock_endpoint(env.mock_url), shape_upstream=shape)
-    t = ttft.numbers["target"]
-    out["ttft"] = {
-        "ratio": t.get("ttft_p50_over_direct"),
-        "p50_ms": t["ttft_ms"]["p50"],
-        "p99_ms": t["ttft_ms"]["p99"],
-        "direct_p50_ms": ttft.numbers["direct_to_mock"]["ttft_ms"]["p50"],
-    }
-    blk = await run_blocking([target], shape_upstream=shape)
-    b = blk.numbers["target"]
-    out["blocking"] = {
-        "healthz_p99_ms": b["probe"]["latency_ms"]["p99"],
-        "ttft_spread_ms": b["ttft_spread_ms"],
-    }
-    # A service that serves one stream at a time would take minutes to work
-    # through 100 simultaneous users, and has already failed the blocking checks.
-    serialized = (b["ttft_spread_ms"] or 0) > gate.Tolerances().serial_spread_ms
-    modes = ("close_after", "stop_reading") if serialized else MODES
-    dc = await run_disconnect([target], mock_url=env.mock_url, shape_upstream=shape, modes=modes)
-    out["disconnect"] = {
-        subject.split("/", 1)[1]: {
-            "tokens_after_max": n["tokens_after_leaving_max"],
-            "upstream_close_ms": n["upstream_closed_after_ms"]["max"],
-        }
-        for subject, n in dc.numbers.items()
-    }
-    results = [ttft, blk, dc]
-    if proxy:
-        buf = await run_buffering(
-            {"target": target.base_url}, paths=GATE_PATHS, shape_upstream=shape
-        )
-        if buf.skipped:
-            raise GateEnvironmentError(buf.skipped)
-        out["buffering"] = dict(buf.verdicts)
-        results.append(buf)
-    for result in results:
-        out["invalid"].extend(f"{result.name}: {r}" for r in result.invalid_reasons)
-    return out
-
-
-def compare(base: dict[str, Any], now: dict[str, Any], tol: gate.Tolerances) -> list[gate.Check]:
-    checks = gate.ttft_checks(base["ttft"], now["ttft"], tol)
-    checks += gate.blocking_checks(now["blocking"], base["blocking"], tol)
-    checks += gate.disconnect_checks(now["disconnect"], base["disconnect"], tol)
-    if "buffering" in base:
-        checks += gate.buffering_checks(now.get("buffering", {}), base["buffering"])
-    return checks
-
-
-def best_of(attempts: list[list[gate.Check]]) -> list[gate.Check]:
-    """Per check, the best verdict over attempts: noise fails once, a regression every time."""
-    rank = {"pass": 0, "borderline": 1, "fail": 2}
-    best: dict[str, gate.Check] = {}
-    for checks in attempts:
-        for check in checks:
-            kept = best.get(check.name)
-            if kept is None or rank[check.verdict] < rank[kept.verdict]:
-                best[check.name] = check
-    # A check still borderline after every repeat is a regression.
-    return [
-        c
-        if c.verdict != "borderline"
-        else gate.Check(c.name, c.baseline, c.now, c.limit, "fail", "borderline in every attempt")
-        for c in best.values()
-    ]
-
-
-def _failed_twice(previous: list[gate.Check], last: list[gate.Check]) -> bool:
-    before = {c.name for c in previous if c.verdict == "fail"}
-    return any(c.verdict == "fail" and c.name in before for c in last)
 
 
 def _environment_info() -> dict[str, Any]:
@@ -217,76 +141,100 @@ def run_baseline(argv: Sequence[str], prog: str = "streamgauge baseline") -> int
     return EXIT_PASS
 
 
-def run_gate(argv: Sequence[str], prog: str = "streamgauge gate") -> int:
-    parser = gate_parser(prog)
-    args = parser.parse_args(argv)
-    _validate(args, parser)
-    console = Console()
+def _read_baseline(path: Path) -> dict[str, Any]:
     try:
-        base_doc = json.loads(args.baseline.read_text())
-        base = base_doc["numbers"]
+        numbers: dict[str, Any] = json.loads(path.read_text())["numbers"]
     except (OSError, ValueError, KeyError) as exc:
-        console.print(f"[red]cannot read baseline {args.baseline}:[/] {exc}")
-        return EXIT_ENV
-    proxy = "buffering" in base and not args.no_proxy
+        raise GateEnvironmentError(f"cannot read baseline {path}: {exc}") from exc
+    return numbers
+
+
+def _needs_proxy(base: dict[str, Any], no_proxy: bool) -> bool:
+    proxy = "buffering" in base and not no_proxy
     if proxy and find_nginx() is None:
-        console.print(
-            "[red]the baseline has proxy checks but nginx is not installed[/] "
+        raise GateEnvironmentError(
+            "the baseline has proxy checks but nginx is not installed "
             "(install nginx or pass --no-proxy)"
         )
-        return EXIT_ENV
+    return proxy
+
+
+def _attempts(
+    args: argparse.Namespace, base: dict[str, Any], proxy: bool, console: Console
+) -> list[list[gate.Check]]:
+    """Measure until the verdict is clear: a pass, or the same check failing twice."""
     tol = gate.Tolerances()
     attempts: list[list[gate.Check]] = []
-    started = time.monotonic()
     with _environment(args) as (env, target):
         for attempt in range(1 + max(0, args.repeats)):
             console.print(f"gate measurement {attempt + 1} ...")
-            try:
-                now = uvloop.run(measure(env, target, proxy))
-            except GateEnvironmentError as exc:
-                console.print(f"[red]cannot measure:[/] {exc}")
-                return EXIT_ENV
+            now = uvloop.run(measure(env, target, proxy))
             if now["invalid"]:
                 console.print(
                     "[yellow]invalid measurement, repeating:[/] " + "; ".join(now["invalid"])
                 )
                 continue
-            attempts.append(compare(base, now, tol))
-            if gate.overall(best_of(attempts)) == "pass" or gate.overall(attempts[-1]) == "pass":
+            attempts.append(gate.compare(base, now, tol))
+            if (
+                gate.overall(gate.best_of(attempts)) == "pass"
+                or gate.overall(attempts[-1]) == "pass"
+            ):
                 break
-            if len(attempts) >= 2 and _failed_twice(attempts[-2], attempts[-1]):
+            if len(attempts) >= 2 and gate.failed_twice(attempts[-2], attempts[-1]):
                 break  # the same check clearly failed twice in a row: not noise
-    if not attempts:
-        console.print("[red]every measurement was invalid (the load generator saturated?)[/]")
-        return EXIT_ENV
-    checks = best_of(attempts)
-    verdict = gate.overall(checks)
-    table = Table(
-        title=f"streamgauge gate: {verdict.upper()} ({len(attempts)} measurement(s), "
-        f"{time.monotonic() - started:.0f} s)"
-    )
+    return attempts
+
+
+def _print_table(console: Console, checks: list[gate.Check], title: str) -> None:
+    table = Table(title=title)
     for column in ("check", "baseline", "now", "limit", "verdict"):
         table.add_column(column)
     for c in checks:
         color = {"pass": "green", "fail": "red", "borderline": "yellow"}[c.verdict]
         table.add_row(c.name, str(c.baseline), str(c.now), c.limit, f"[{color}]{c.verdict}[/]")
     console.print(table)
+
+
+def _write_outputs(
+    args: argparse.Namespace, checks: list[gate.Check], verdict: str, n_attempts: int
+) -> None:
     if args.markdown:
         args.markdown.write_text(gate.markdown(checks))
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "gate_schema_version": gate.GATE_SCHEMA_VERSION,
-                    "verdict": verdict,
-                    "attempts": len(attempts),
-                    "baseline": str(args.baseline),
-                    "checks": [c.as_dict() for c in checks],
-                },
-                indent=2,
-            )
-            + "\n"
-        )
+        doc = {
+            "gate_schema_version": gate.GATE_SCHEMA_VERSION,
+            "verdict": verdict,
+            "attempts": n_attempts,
+            "baseline": str(args.baseline),
+            "checks": [c.as_dict() for c in checks],
+        }
+        args.json.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def run_gate(argv: Sequence[str], prog: str = "streamgauge gate") -> int:
+    parser = gate_parser(prog)
+    args = parser.parse_args(argv)
+    _validate(args, parser)
+    console = Console()
+    started = time.monotonic()
+    try:
+        base = _read_baseline(args.baseline)
+        proxy = _needs_proxy(base, args.no_proxy)
+        attempts = _attempts(args, base, proxy, console)
+    except GateEnvironmentError as exc:
+        console.print(f"[red]cannot measure:[/] {exc}")
+        return EXIT_ENV
+    if not attempts:
+        console.print("[red]every measurement was invalid (the load generator saturated?)[/]")
+        return EXIT_ENV
+    checks = gate.best_of(attempts)
+    verdict = gate.overall(checks)
+    title = (
+        f"streamgauge gate: {verdict.upper()} ({len(attempts)} measurement(s), "
+        f"{time.monotonic() - started:.0f} s)"
+    )
+    _print_table(console, checks, title)
+    _write_outputs(args, checks, verdict, len(attempts))
     return EXIT_PASS if verdict == "pass" else EXIT_REGRESSION
 
 

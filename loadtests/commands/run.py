@@ -54,12 +54,14 @@ def build_parser(prog: str = "streamgauge run") -> argparse.ArgumentParser:
     p.add_argument(
         "--scenarios",
         type=_csv(SCENARIOS, "scenario"),
+        metavar="NAME[,NAME...]",
         default=list(SCENARIOS),
         help=f"comma-separated subset of {','.join(SCENARIOS)} (default: all)",
     )
     p.add_argument(
         "--variants",
         type=_csv(ALL_VARIANTS, "variant"),
+        metavar="NAME[,NAME...]",
         default=None,
         help="service variants to start and measure (default: each scenario's set)",
     )
@@ -69,7 +71,12 @@ def build_parser(prog: str = "streamgauge run") -> argparse.ArgumentParser:
         default=None,
         help="base URL of your streaming service (instead of the embedded variants)",
     )
-    p.add_argument("--target-path", default="/chat/stream", help="streaming POST path on --target")
+    p.add_argument(
+        "--target-path",
+        metavar="PATH",
+        default="/chat/stream",
+        help="streaming POST path on --target (default: %(default)s)",
+    )
     p.add_argument(
         "--target-format",
         choices=["service", "openai"],
@@ -82,7 +89,13 @@ def build_parser(prog: str = "streamgauge run") -> argparse.ArgumentParser:
         default=None,
         help="the mock_llm your --target uses upstream (enables disconnect savings)",
     )
-    p.add_argument("--out", type=Path, default=Path("results/runs"), help="where run folders go")
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        default=Path("results/runs"),
+        help="where run folders go (default: %(default)s)",
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     return p
 
@@ -279,7 +292,17 @@ def main(argv: Sequence[str] | None = None, prog: str = "streamgauge run") -> in
         validity = "" if result.valid or result.skipped else " [yellow](invalid measurement)[/]"
         console.print(f"  {name}: {state}{validity}")
     console.print(f"\nwrote {run_dir}/summary.json, requests.jsonl, report.md and plots")
-    return 0 if summary_obj["passed"] else 1
+    return _exit_code(results, console)
+
+
+def _exit_code(results: dict[str, ScenarioResult], console: Console) -> int:
+    """0 all as expected, 1 a scenario found otherwise, 2 a scenario could not be measured."""
+    not_run = {name: r.skipped for name, r in results.items() if r.skipped}
+    for name, reason in not_run.items():
+        console.print(f"[red]{name} was not measured:[/] {reason}")
+    if not_run:
+        return 2
+    return 0 if all(r.passed for r in results.values()) else 1
 
 
 def _plots(results: dict[str, ScenarioResult], run_dir: Path) -> None:

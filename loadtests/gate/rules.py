@@ -1,6 +1,6 @@
 """The regression gate's rules: pure functions from (baseline, now) numbers to checks.
 
-Rules chosen to survive a noisy 2-core machine (issue 6):
+Rules chosen to survive a noisy 2-core machine:
 - ratios measured in the same run (service TTFT over direct-to-mock), not
   absolute latencies that move with machine load;
 - invariants that do not depend on speed: <= 1 token generated upstream after
@@ -185,3 +185,35 @@ def markdown(checks: list[Check], title: str = "streamgauge gate") -> str:
         for c in checks
     ]
     return "\n".join(lines) + "\n"
+
+
+def compare(base: dict[str, Any], now: dict[str, Any], tol: Tolerances) -> list[Check]:
+    checks = ttft_checks(base["ttft"], now["ttft"], tol)
+    checks += blocking_checks(now["blocking"], base["blocking"], tol)
+    checks += disconnect_checks(now["disconnect"], base["disconnect"], tol)
+    if "buffering" in base:
+        checks += buffering_checks(now.get("buffering", {}), base["buffering"])
+    return checks
+
+
+def best_of(attempts: list[list[Check]]) -> list[Check]:
+    """Per check, the best verdict over attempts: noise fails once, a regression every time."""
+    rank = {"pass": 0, "borderline": 1, "fail": 2}
+    best: dict[str, Check] = {}
+    for checks in attempts:
+        for check in checks:
+            kept = best.get(check.name)
+            if kept is None or rank[check.verdict] < rank[kept.verdict]:
+                best[check.name] = check
+    # A check still borderline after every repeat is a regression.
+    return [
+        c
+        if c.verdict != "borderline"
+        else Check(c.name, c.baseline, c.now, c.limit, "fail", "borderline in every attempt")
+        for c in best.values()
+    ]
+
+
+def failed_twice(previous: list[Check], last: list[Check]) -> bool:
+    before = {c.name for c in previous if c.verdict == "fail"}
+    return any(c.verdict == "fail" and c.name in before for c in last)

@@ -288,7 +288,11 @@ async def run_buffering(
     result = ScenarioResult(name="buffering", settings=settings, numbers={}, verdicts={})
     binary = nginx_path or find_nginx()
     if binary is None:
-        return _skipped(result, "nginx not found (PATH, /usr/sbin): buffering scenario not run")
+        return _skipped(
+            result,
+            "nginx not found (PATH, /usr/sbin); install it (Debian: apt-get install nginx) "
+            "or leave the scenario out (--scenarios ttft,blocking,disconnect)",
+        )
     settings["nginx"] = binary
     all_paths = list(paths)
     paths = [p for p in all_paths if p.variant in service_urls]

@@ -104,6 +104,66 @@ async def _leave(
     )
 
 
+def _settle_s(mode: str, settings: Mapping[str, Any]) -> float:
+    """How long a leaking service could go on relaying: the upstream's schedule, plus slack."""
+    if mode == "stop_reading":
+        rest_s = (
+            settings["stop_reading_tokens"] * settings["stop_reading_itl_ms"] / 1e3
+            - settings["stop_reading_pause_s"]
+        )
+        return float(max(0.0, rest_s)) + 0.3
+    return float(settings["ttft_ms"] + settings["tokens"] * settings["itl_ms"]) / 1e3 + 0.3
+
+
+def ledger_numbers(
+    records: Sequence[RequestRecord], ledger: Mapping[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The mode's numbers from its users' records and the mock's ledger entries by id."""
+    leavers = []
+    missing = failed = 0
+    for record in records:
+        entry = ledger.get(record.request_id)
+        if record.closed_ns is None or record.error:
+            failed += 1
+        elif entry is None:
+            missing += 1  # never reached the upstream before the user left
+        else:
+            leavers.append(after_leaving(entry, record.closed_ns))
+    numbers = mode_numbers(leavers)
+    numbers["users_never_sent_upstream"] = missing
+    numbers["users_failed"] = failed
+    return numbers
+
+
+def _judge(
+    result: ScenarioResult,
+    subject: str,
+    numbers: dict[str, Any],
+    n_users: int,
+    settings: Mapping[str, Any],
+) -> None:
+    verdict = classify(numbers, settings)
+    result.numbers[subject] = numbers
+    result.verdicts[subject] = verdict
+    if n_users and numbers["users_never_sent_upstream"] == n_users:
+        result.invalidate(
+            f"{subject}: no user's request id reached the mock ledger "
+            "(does the service forward x-request-id upstream?)"
+        )
+    if numbers["users_failed"]:
+        result.invalidate(
+            f"{subject}: {numbers['users_failed']} users' streams failed before they left"
+        )
+    closed = numbers["upstream_closed_after_ms"]
+    result.evidence.append(
+        f"{subject}: {numbers['tokens_after_leaving_total']} tokens generated upstream "
+        f"after {numbers['users']} user(s) left (max {numbers['tokens_after_leaving_max']}"
+        f" per user), upstream closed after "
+        + (f"{closed['max']:.0f} ms max" if closed["max"] is not None else "n/a")
+        + f" -> {verdict}"
+    )
+
+
 async def run_disconnect(
     endpoints: Sequence[Endpoint],
     *,
@@ -121,58 +181,16 @@ async def run_disconnect(
         if shape_upstream
         else {}
     )
-    stream_s = (settings["ttft_ms"] + settings["tokens"] * settings["itl_ms"]) / 1e3
+    loop = asyncio.get_running_loop()
     for endpoint in endpoints:
         for mode in settings["modes"]:
-            if f"{endpoint.name}/{mode}" in settings["skip"]:
+            subject = f"{endpoint.name}/{mode}"
+            if subject in settings["skip"]:
                 continue
             records = await _leave(endpoint, mode, settings, headers)
             result.records.extend(records)
             # A leaking service relays to the end: let the upstream's schedule run out.
-            if mode == "stop_reading":
-                rest_s = (
-                    settings["stop_reading_tokens"] * settings["stop_reading_itl_ms"] / 1e3
-                    - settings["stop_reading_pause_s"]
-                )
-                await asyncio.sleep(max(0.0, rest_s) + 0.3)
-            else:
-                await asyncio.sleep(stream_s + 0.3)
-            ledger = {
-                r["id"]: r
-                for r in await asyncio.get_running_loop().run_in_executor(
-                    None, fetch_records, mock_url
-                )
-            }
-            leavers = []
-            missing = failed = 0
-            for record in records:
-                entry = ledger.get(record.request_id)
-                if record.closed_ns is None or record.error:
-                    failed += 1
-                elif entry is None:
-                    missing += 1  # never reached the upstream before the user left
-                else:
-                    leavers.append(after_leaving(entry, record.closed_ns))
-            numbers = mode_numbers(leavers)
-            numbers["users_never_sent_upstream"] = missing
-            numbers["users_failed"] = failed
-            subject = f"{endpoint.name}/{mode}"
-            result.numbers[subject] = numbers
-            verdict = classify(numbers, settings)
-            result.verdicts[subject] = verdict
-            if records and missing == len(records):
-                result.invalidate(
-                    f"{subject}: no user's request id reached the mock ledger "
-                    "(does the service forward x-request-id upstream?)"
-                )
-            if failed:
-                result.invalidate(f"{subject}: {failed} users' streams failed before they left")
-            closed = numbers["upstream_closed_after_ms"]
-            result.evidence.append(
-                f"{subject}: {numbers['tokens_after_leaving_total']} tokens generated upstream "
-                f"after {numbers['users']} user(s) left (max {numbers['tokens_after_leaving_max']}"
-                f" per user), upstream closed after "
-                + (f"{closed['max']:.0f} ms max" if closed["max"] is not None else "n/a")
-                + f" -> {verdict}"
-            )
+            await asyncio.sleep(_settle_s(mode, settings))
+            ledger = {r["id"]: r for r in await loop.run_in_executor(None, fetch_records, mock_url)}
+            _judge(result, subject, ledger_numbers(records, ledger), len(records), settings)
     return result

@@ -30,10 +30,10 @@ from array import array
 
 import uvloop
 
-from loadtests.systems.processes import announce_listening
-from mock_llm.scheduler import TimerWheel
+from mock_llm.cli import announce_listening
+from mock_llm.engine.scheduler import TimerWheel
+from mock_llm.http.wire import DONE_EVENT, ChunkEncoder, http_chunk
 from mock_llm.stats import MockStats
-from mock_llm.wire import DONE_EVENT, ChunkEncoder, http_chunk
 
 HEAD = (
     b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"

@@ -18,8 +18,8 @@ import uvloop
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
-from loadtests.systems.processes import announce_listening
-from mock_llm.wire import DONE_EVENT, ChunkEncoder
+from mock_llm.http.wire import DONE_EVENT, ChunkEncoder
+from service.cli import announce_listening
 
 
 def create_app(ttft_ms: float, itl_ms: float, tokens: int) -> FastAPI:

@@ -13,9 +13,9 @@ import sys
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from loadtests.systems.processes import announce_listening
 from service.__main__ import bind, parse_settings
 from service.app import create_app
+from service.cli import announce_listening
 
 DELAY_S = 0.050
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from loadtests.commands.gate import best_of
 from loadtests.gate import rules as gate
+from loadtests.gate.rules import best_of
 
 TOL = gate.Tolerances()
 
