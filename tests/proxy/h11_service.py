@@ -1,7 +1,7 @@
 """``python -m tests.proxy.h11_service ARGS``: ``python -m service ARGS --http h11``.
 
 Kept as a module because other suites start it by name
-(tests/integration/test_locust_nginx.py). Why h11 matters behind nginx: see
+(tests/integration/load/test_locust_nginx.py). Why h11 matters behind nginx: see
 ``ServiceSettings.http`` and docs/pitfalls/no_accel_header.md.
 """
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from loadtests.systems.environment import Environment, embedded
-from tests.integration.locust_support import LocustResult, locust_job, run_locust
+from tests.integration.load.locust_support import LocustResult, locust_job, run_locust
 
 VARIANTS = ("reference", "sync_client_in_async")
 

@@ -18,11 +18,11 @@ import pytest
 from loadtests.load.stream_samples import BUFFERED
 from loadtests.systems.nginx import find_nginx, running_nginx
 from loadtests.systems.processes import ServerProcess, python_module, start_server
-from tests.integration.locust_support import locust_job
+from tests.integration.load.locust_support import locust_job
 
 pytestmark = pytest.mark.proxy
 
-_ROOT = Path(__file__).resolve().parents[2]
+_ROOT = Path(__file__).resolve().parents[3]
 TOKENS, ITL_MS = 20, 20
 
 
