@@ -48,9 +48,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "mock_llm") -> None:
     # Requests, streams, errors and closed connections create no reference
     # cycles (tests/unit/mock_llm/test_no_cycles.py): reference counting frees
     # everything, and the cyclic GC can only find nothing. At 1000 streams its
-    # passes still took 1-5 ms each (they scan every young stream and ledger
+    # passes still cost 1-5 ms each (they scan every young stream and ledger
     # record), and a full pass over a full ledger (100k records) ~50 ms, while
-    # every stream waited; so it is off unless asked for. Either way,
+    # every stream waits; so it is off unless asked for. Either way,
     # import-time objects are frozen out of every collection.
     gc.freeze()
     if not settings.cyclic_gc:

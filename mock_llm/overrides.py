@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .http.wire import ApiError
 from .settings import FaultKind, ItlDistribution, TextMode
-from .wire import ApiError
 
 
 class FaultSpec(BaseModel):

@@ -1,4 +1,8 @@
-"""The mock_llm application: routing, admission, planning, and serving.
+"""The mock_llm application: routes, the small endpoints, and each completion's way in.
+
+A completion is recorded in the ledger, planned (``engine.planning``), admitted
+(``engine.admission``) and handed to a :class:`TokenStream` on the one timer
+wheel; the HTTP side (``http``) parses requests and carries the bytes.
 
 ``create_app(settings)`` builds everything from one settings object; nothing
 lives at module level, so tests can run several servers side by side.
@@ -17,31 +21,23 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .chunk_writer import WRITE_PATH
-from .connection import HttpConnection, Request
-from .latency import (
-    draw_gaps_ns,
-    draw_output_tokens,
-    estimate_prompt_tokens,
-    ttft_ns,
-)
+from .engine.admission import Admission
+from .engine.chunk_writer import WRITE_PATH
+from .engine.folding import fold_then
+from .engine.planning import plan_stream, random_fault
+from .engine.request_random import Draws, LazyRandom, request_seed
+from .engine.scheduler import TimerWheel
+from .engine.streams import StreamPlan, TokenStream
+from .engine.vocabulary import Vocabulary
+from .http.completion_request import CompletionRequest, parse_request
+from .http.connection import HttpConnection, Request
+from .http.wire import ApiError, ChunkEncoder, rate_limited, status_error
 from .ledger import Ledger, LedgerRecord
-from .openai_request import CompletionRequest, parse_request
-from .overrides import FaultSpec, MockOverrides, parse_overrides
-from .request_random import Draws, LazyRandom, request_seed
-from .scheduler import TimerWheel
+from .overrides import FaultSpec, parse_overrides
 from .settings import MockSettings
 from .stats import MockStats, build_registry, render
-from .streams import StreamPlan, TokenStream
-from .vocabulary import Vocabulary
-from .wire import ApiError, ChunkEncoder, rate_limited, status_error
 
 Handler = Callable[[HttpConnection, Request], None]
-
-FOLD_SLICE = 100
-"""Streams folded per loop turn when a reader asks, while no timer slot is due."""
-FOLD_MIN = 10
-"""Streams folded per loop turn when a reader asks, even when a slot is due."""
 
 
 @dataclass(slots=True)
@@ -72,9 +68,7 @@ class MockServer:
         self.vocabulary = Vocabulary()
         self.models = [settings.model, *settings.extra_models]
         self._scheduler: TimerWheel | None = None
-        self._queue: deque[TokenStream] = deque()
-        # Admitted streams, whose writes are folded into the stats on every read.
-        self._live: set[TokenStream] = set()
+        self._admission = Admission(settings, self.stats)
         self._fault_uses: dict[str, int] = {}
         # Completions waiting for the wheel to catch up (see _defer).
         self._deferred: deque[_Completion] = deque()
@@ -157,35 +151,8 @@ class MockServer:
         conn.respond(200, b'{"status":"ok"}')
 
     def _after_folding_live(self, then: Callable[[], None]) -> None:
-        """Bring the stats and records of streams in flight up to their last write; then ``then()``.
-
-        A slice of streams per loop turn: folding a thousand streams at once
-        took 3-7 ms (more under load), a stall of every stream on every
-        /metrics scrape. The reader waits a few turns instead; streams that
-        end meanwhile fold themselves, streams that start later have nothing
-        the reader asked for.
-        """
-        self._fold_slice(list(self._live), 0, then)
-
-    def _fold_slice(self, streams: list[TokenStream], start: int, then: Callable[[], None]) -> None:
-        # A method, not a closure that schedules itself: that closure would be a
-        # reference cycle holding every live stream, and the cyclic GC is off.
-        # Up to FOLD_SLICE streams while no timer slot is due, at least
-        # FOLD_MIN. A trace of the bench's own /mock/stats read at 1000
-        # streams showed its ~10 slices taking 0.9-1.5 ms each between timer
-        # slots, and tokens up to 3 ms late until the wheel caught up. FOLD_MIN
-        # keeps a mock that is always behind answering its readers.
-        end = min(start + FOLD_SLICE, len(streams))
-        floor = min(start + FOLD_MIN, end)
-        scheduler = self._scheduler
-        while start < end and (start < floor or scheduler is None or not scheduler.behind()):
-            streams[start].fold()
-            start += 1
-        end = start
-        if end < len(streams):
-            asyncio.get_running_loop().call_soon(self._fold_slice, streams, end, then)
-        else:
-            then()
+        """Bring the stats and records of live streams up to their last write; then ``then()``."""
+        fold_then(list(self._admission.live), self._scheduler, then)
 
     def _metrics(self, conn: HttpConnection, request: Request) -> None:
         def reply() -> None:
@@ -306,11 +273,12 @@ class MockServer:
     def _defer(self, job: _Completion) -> None:
         """Plan this request after the tokens already due are written.
 
-        Planning costs ~60-80 us a request. A burst of requests read in one
-        loop turn was planned before the timer wheel's slot in the same turn,
-        and every stream's tokens waited. A deferred request keeps its
-        dispatch time: its deadlines count from it, so the wait shows as
-        lateness of its first token if it ever matters, not hidden in the TTFT.
+        Planning costs ~60-80 us a request. Planned at once, a burst of
+        requests read in one loop turn would run before the timer wheel's slot
+        due in the same turn, and every stream's tokens would wait. A
+        deferred request keeps its dispatch time: its deadlines count from it,
+        so the wait shows as lateness of its first token if it ever matters,
+        not hidden in the TTFT.
 
         A request waits at most one scheduler slot (``tick_us``; none when the TTFT
         is 0): a mock that is always behind (overloaded, or zero delay) must
@@ -425,13 +393,13 @@ class MockServer:
                 fault.retry_after if fault.retry_after is not None else self.settings.retry_after_s
             )
             raise status_error(fault.status, retry_after)
-        plan = self._plan(parsed, overrides, fault, rng, id_header)
+        plan = plan_stream(self.settings, self.vocabulary, parsed, overrides, fault, rng, id_header)
         return parsed, plan
 
     def _choose_fault(
         self, requested: FaultSpec | None, rng: Draws, request_id: str
     ) -> FaultSpec | None:
-        s = self.settings
+        """The request's own fault (up to ``times`` per request id), else maybe a random one."""
         if requested is not None:
             if requested.times is not None:
                 used = self._fault_uses.get(request_id, 0)
@@ -439,116 +407,32 @@ class MockServer:
                 if used >= requested.times:
                     return None
             return requested
-        if s.fault_rate > 0 and s.fault_kinds and rng.random() < s.fault_rate:
-            kind = rng.choice(s.fault_kinds)
-            return FaultSpec(kind=kind, at=rng.randint(1, max(1, s.tokens // s.tokens_per_chunk)))
-        return None
-
-    def _plan(
-        self,
-        req: CompletionRequest,
-        ov: MockOverrides,
-        fault: FaultSpec | None,
-        rng: LazyRandom,
-        id_header: list[tuple[str, str]],
-    ) -> StreamPlan:
-        s = self.settings
-        tokens = ov.tokens if ov.tokens is not None else s.tokens
-        mode = s.length_mode if ov.tokens is None else "fixed"
-        n_tokens, finish = draw_output_tokens(
-            rng, mode=mode, tokens=tokens, spread=s.tokens_spread, max_tokens=req.max_tokens
-        )
-        text_mode = ov.text_mode or s.text_mode
-        words, encoded = self.vocabulary.tokens(text_mode, n_tokens, rng, rng.seed, req.prompt_text)
-        per_chunk = ov.tokens_per_chunk or s.tokens_per_chunk
-        # Tuples, not lists: a tuple of bytes or ints drops out of the cyclic
-        # GC after its first pass; a list of 100 would be scanned on every
-        # gen1 pass for each of a thousand streams in flight (ms-long pauses).
-        if per_chunk == 1:
-            chunks = tuple(encoded)
-            chunk_tokens: tuple[int, ...] = (1,) * len(words)
-        else:
-            groups = ["".join(words[i : i + per_chunk]) for i in range(0, len(words), per_chunk)]
-            chunks = tuple(self.vocabulary.encode_all(groups))
-            chunk_tokens = tuple(
-                min(per_chunk, len(words) - i) for i in range(0, len(words), per_chunk)
-            )
-        prompt_tokens = estimate_prompt_tokens(req.prompt_text)
-        gaps = draw_gaps_ns(
-            rng,
-            len(chunks) - 1,
-            mean_ms=(ov.itl_ms if ov.itl_ms is not None else s.itl_ms) * per_chunk,
-            distribution=ov.itl_distribution or s.itl_distribution,
-            jitter_ms=ov.itl_jitter_ms if ov.itl_jitter_ms is not None else s.itl_jitter_ms,
-        )
-        first = ttft_ns(
-            ov.ttft_ms if ov.ttft_ms is not None else s.ttft_ms,
-            s.prefill_ms_per_token,
-            prompt_tokens,
-        )
-        if fault is not None and fault.at > len(chunks):
-            fault = fault.model_copy(update={"at": len(chunks)})
-        return StreamPlan(
-            chunks=chunks,
-            chunk_tokens=chunk_tokens,
-            text="".join(words),
-            first_ns=first,
-            gaps_ns=tuple(gaps),
-            finish_reason=finish,
-            prompt_tokens=prompt_tokens,
-            stream=req.stream,
-            fault=fault,
-            abort_on_disconnect=s.on_disconnect == "abort",
-            headers=id_header,
-        )
+        return random_fault(self.settings, rng)
 
     # admission (max_concurrent with a queue or immediate 429)
 
-    def _slowdown(self) -> float:
-        return 1.0 + self.settings.itl_slowdown_per_stream * max(0, self.stats.active_streams - 1)
-
     def _admit(self, conn: HttpConnection, stream: TokenStream, now: int) -> None:
+        if self._admission.admit(stream, now):
+            return
         s = self.settings
-        if s.max_concurrent == 0 or self.stats.active_streams < s.max_concurrent:
-            self.stats.active_streams += 1
-            self._live.add(stream)
-            stream.begin(now, self._slowdown())
-            return
-        if s.when_full == "reject":
-            stream.finished = True
-            rec = stream.record
-            rec.status = 429
-            rec.finish_reason = "rejected"
-            rec.completed_ns = now
-            self.ledger.finished(rec)
-            self._reply_error(
-                conn,
-                rate_limited(
-                    s.retry_after_s, s.max_concurrent, "Too many concurrent requests (mock_llm)"
-                ),
-                stream.plan.headers,
-            )
-            return
-        self._queue.append(stream)
-        self.stats.queued += 1
+        stream.finished = True
+        rec = stream.record
+        rec.status = 429
+        rec.finish_reason = "rejected"
+        rec.completed_ns = now
+        self.ledger.finished(rec)
+        self._reply_error(
+            conn,
+            rate_limited(
+                s.retry_after_s, s.max_concurrent, "Too many concurrent requests (mock_llm)"
+            ),
+            stream.plan.headers,
+        )
 
     def _release(self, stream: TokenStream) -> None:
-        if stream.admitted:
-            self.stats.active_streams -= 1
-            self._live.discard(stream)
-        else:
-            self.stats.queued -= 1
-            if stream in self._queue:
-                self._queue.remove(stream)
         self._count(200 if stream.record.status == 200 else stream.record.status)
         self.ledger.finished(stream.record)
-        limit = self.settings.max_concurrent
-        while self._queue and (limit == 0 or self.stats.active_streams < limit):
-            waiting = self._queue.popleft()
-            self.stats.queued -= 1
-            self.stats.active_streams += 1
-            self._live.add(waiting)
-            waiting.begin(time.monotonic_ns(), self._slowdown())
+        self._admission.release(stream)
 
 
 def create_app(settings: MockSettings) -> MockServer:

@@ -1,7 +1,9 @@
 """The one settings model of the mock_llm process.
 
 Built once at the entry point (env ``MOCK_LLM_*``, CLI flags override) and
-passed into :func:`mock_llm.app.create_app`; nothing reads it from a global.
+passed into :func:`mock_llm.server.create_app`; nothing reads it from a global.
+Each field is one flag of ``python -m mock_llm`` (mock_llm/cli.py); a
+``json_schema_extra={"metavar": ...}`` names its value in ``--help``.
 """
 
 from __future__ import annotations
@@ -27,11 +29,21 @@ class MockSettings(BaseSettings):
     port: int = Field(8100, ge=0, le=65535, description="TCP port; 0 picks a free one")
 
     model: str = Field("mock-gpt", description="model id served (also listed by /v1/models)")
-    extra_models: list[str] = Field(default_factory=list, description="more accepted model ids")
-    api_key: str | None = Field(None, description="if set, requests must send this bearer key")
+    extra_models: list[str] = Field(
+        default_factory=list,
+        description="more accepted model ids",
+        json_schema_extra={"metavar": "MODEL"},
+    )
+    api_key: str | None = Field(
+        None,
+        description="if set, requests must send this bearer key",
+        json_schema_extra={"metavar": "TOKEN"},
+    )
 
     ttft_ms: float = Field(100.0, ge=0, description="base time to first token")
-    prefill_ms_per_token: float = Field(0.0, ge=0, description="extra TTFT per prompt token")
+    prefill_ms_per_token: float = Field(
+        0.0, ge=0, description="extra TTFT per prompt token", json_schema_extra={"metavar": "MS"}
+    )
     itl_ms: float = Field(10.0, ge=0, description="mean inter-token latency")
     itl_distribution: ItlDistribution = Field("constant", description="ITL distribution")
     itl_jitter_ms: float = Field(0.0, ge=0, description="ITL standard deviation (normal/lognormal)")
@@ -52,17 +64,27 @@ class MockSettings(BaseSettings):
         "queue", description="over max_concurrent: queue (counts in TTFT) or 429 at once"
     )
     itl_slowdown_per_stream: float = Field(
-        0.0, ge=0, description="batching model: ITL x (1 + this x (active streams - 1))"
+        0.0,
+        ge=0,
+        description="batching model: ITL x (1 + this x (active streams - 1))",
+        json_schema_extra={"metavar": "FACTOR"},
     )
     on_disconnect: Literal["abort", "continue"] = Field(
         "abort", description="abort: stop generating at once; continue: generate to the end"
     )
 
-    fault_rate: float = Field(0.0, ge=0, le=1, description="probability a request gets a fault")
+    fault_rate: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="probability a request gets a fault",
+        json_schema_extra={"metavar": "P"},
+    )
     fault_kinds: list[FaultKind] = Field(
         # A plain default (pydantic copies it per instance) so --help shows it.
         ["error_event", "drop", "malformed"],
         description="kinds drawn when fault_rate fires",
+        json_schema_extra={"metavar": "KIND"},
     )
     retry_after_s: int = Field(1, ge=0, description="Retry-After on 429 responses")
 
@@ -73,7 +95,7 @@ class MockSettings(BaseSettings):
     cyclic_gc: bool = Field(
         False,
         description="run Python's cyclic garbage collector; off by default: the mock makes "
-        "no reference cycles, and each pass paused every stream (1-5 ms at 1000 streams, "
+        "no reference cycles, and each pass pauses every stream (1-5 ms at 1000 streams, "
         "~50 ms for a full pass over a full ledger)",
     )
     tick_us: int = Field(

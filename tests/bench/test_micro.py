@@ -15,8 +15,8 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from loadtests.client.sse import SSEParser
 from loadtests.metrics import itl_ns, percentile, summarize, ttft_ns
-from mock_llm.vocabulary import Vocabulary
-from mock_llm.wire import ChunkEncoder, http_chunk
+from mock_llm.engine.vocabulary import Vocabulary
+from mock_llm.http.wire import ChunkEncoder, http_chunk
 from service.sse import token_event
 
 pytestmark = pytest.mark.bench
@@ -70,7 +70,7 @@ def test_mock_chunk_encoding(benchmark: BenchmarkFixture) -> None:
         endpoint="chat", completion_id="chatcmpl-b", created=1, model="m", include_usage=False
     )
     vocab = Vocabulary()
-    literals = vocab.encode_all(Vocabulary.draw(random.Random(2), EVENTS, "words"))
+    _, literals = vocab.words(2, EVENTS)
 
     def encode() -> int:
         return sum(len(http_chunk(enc.content(lit))) for lit in literals)

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from mock_llm.chunk_writer import WRITE_PATH
+from mock_llm.engine.chunk_writer import WRITE_PATH
 
 
 def test_the_cyclic_gc_is_off_unless_asked_for(start_mock) -> None:  # type: ignore[no-untyped-def]

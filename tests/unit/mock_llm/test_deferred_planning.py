@@ -7,8 +7,8 @@ import socket
 import time
 from collections.abc import Callable
 
-from mock_llm.connection import HttpConnection
-from mock_llm.scheduler import TimerWheel
+from mock_llm.engine.scheduler import TimerWheel
+from mock_llm.http.connection import HttpConnection
 from mock_llm.server import MockServer, create_app
 from mock_llm.settings import MockSettings
 from tests.unit.mock_llm.fake_client import SinkTransport, request

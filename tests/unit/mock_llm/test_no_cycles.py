@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import gc
 
-from mock_llm.connection import HttpConnection
-from mock_llm.scheduler import TimerWheel
-from mock_llm.server import FOLD_MIN, FOLD_SLICE, create_app
+from mock_llm.engine.folding import FOLD_MIN, FOLD_SLICE
+from mock_llm.engine.scheduler import TimerWheel
+from mock_llm.http.connection import HttpConnection
+from mock_llm.server import create_app
 from mock_llm.settings import MockSettings
 from tests.unit.mock_llm.fake_client import SinkTransport, raw_post, request
 

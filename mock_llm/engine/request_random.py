@@ -1,6 +1,6 @@
 """A request's randomness: a pure function of (seed, arrival sequence number).
 
-Seeding a Mersenne Twister costs ~4.5 us here, a large share of a request's
+Seeding a Mersenne Twister costs ~4.5 us, a large share of a request's
 budget at 1000 new streams per second, and a request with default settings
 draws nothing (constant ITL, fixed length, words from the pre-drawn table).
 So the request's :class:`random.Random` is built on its first draw.

@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from mock_llm.latency import (
+from mock_llm.engine.latency import (
     deadlines_ns,
     draw_gaps_ns,
     draw_output_tokens,

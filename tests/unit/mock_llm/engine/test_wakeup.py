@@ -10,8 +10,8 @@ import time
 import pytest
 import uvloop
 
-from mock_llm.scheduler import TimerWheel
-from mock_llm.wakeup import LoopWakeup, TimerFdWakeup, _LibcTimerFd, make_wakeup
+from mock_llm.engine.scheduler import TimerWheel
+from mock_llm.engine.wakeup import LoopWakeup, TimerFdWakeup, _LibcTimerFd, make_wakeup
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="timerfd is Linux")
 

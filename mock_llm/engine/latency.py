@@ -2,7 +2,7 @@
 
 Token k is due at ``start + ttft + sum(gaps[:k])``. Deadlines are absolute so
 scheduling error never accumulates (a relative sleep per token drifts; see
-FACTS.md: guidellm's mock took 1.99 s for a 1.0 s stream at 100 streams).
+docs/behaviours.md#mock-server-cost: 1.99 s for a 1.0 s stream at 100 streams).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, cast
 
-from mock_llm.scheduler import EARLY_NS, TICK_NS, TimerWheel
+from mock_llm.engine.scheduler import EARLY_NS, TICK_NS, TimerWheel
 
 MS = 1_000_000
 

@@ -15,11 +15,12 @@ zero instead of half a tick late.
 Why half a millisecond: a closed-loop client sends its next request right
 after the last token of the previous one, which the wheel wrote in a slot, so
 new streams start (and every later deadline falls) a few hundred microseconds
-after a slot was served: most tokens sat near the far end of their slot's
-window. With 1 ms slots the median token was written 0.5-0.75 ms late at 1000
-paced streams; with 0.5 ms slots, 0.25 ms (results/README.md).
+after a slot is served, near the far end of their slot's window. At 1000 paced
+streams per-token lateness p50 is 0.54 ms with 1 ms slots and 0.26 ms with
+0.5 ms slots (``python -m tests.bench.mock_throughput``; CHANGELOG.md,
+"half-millisecond slots").
 
-The wake-up is a timerfd where there is one (mock_llm/wakeup.py): the loop's
+The wake-up is a timerfd where there is one (mock_llm/engine/wakeup.py): the loop's
 own timers fire on millisecond boundaries, up to a millisecond after the slot.
 While slot after slot is occupied (a busy mock) the timerfd repeats every tick
 instead of being re-armed after each slot; at the first empty tick it goes

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from mock_llm.vocabulary import HARD, Vocabulary
-from mock_llm.wire import ChunkEncoder, Usage, full_response, http_chunk, rate_limited
+from mock_llm.engine.vocabulary import HARD, Vocabulary
+from mock_llm.http.wire import ChunkEncoder, Usage, full_response, http_chunk, rate_limited
 
 
 def event_json(raw: bytes) -> dict[str, object]:

@@ -78,7 +78,7 @@ class ChunkEncoder:
         usage_null = b',"usage":null' if include_usage else b""
         self._usage_null = usage_null
         # The fields before "choices", rendered by hand: two json.dumps of dicts
-        # per request cost more than the rest of the request's planning.
+        # per request would cost more than the rest of the request's planning.
         head = b'{"id":%b,"object":"%b","created":%d,"model":%b,"system_fingerprint":"%b"' % (
             _json_str(completion_id),
             self._head["object"].encode(),

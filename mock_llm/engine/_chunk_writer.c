@@ -1,12 +1,11 @@
 /* The token write path of mock_llm in C: the same bytes as chunk_writer.py.
  *
- * Why C: at 1000 paced streams (100k tokens/s on one core) the mock spent
- * ~0.14 of a core more than a bare asyncio writer of the same bytes, all of it
- * user time in the per-token Python (attribute loads on a thousand cold
- * objects, the frame formatting, a bound method per reschedule). Every
- * disturbance (another task on the core, a burst of requests) then took
- * several times longer to catch up, and tokens came out late in bursts
- * (results/README.md). This type does the plain-chunk case only; anything
+ * Why C: the per-token Python (attribute loads on a thousand cold objects,
+ * the frame formatting, a bound method per reschedule) costs 1.04-1.15 us a
+ * token against 0.55-0.62 us here (results/README.md, "mock_llm throughput");
+ * at 100k tokens/s on one core that margin is what lets the mock catch up
+ * after a disturbance instead of writing late in bursts. This type does the
+ * plain-chunk case only; anything
  * else (the last chunk, a fault, a stream that is gone) calls the subclass's
  * ``_due_slow``, written in Python, exactly as PyChunkWriter does.
  *
@@ -352,7 +351,7 @@ static PyType_Slot writer_slots[] = {
 };
 
 static PyType_Spec writer_spec = {
-    .name = "mock_llm._chunk_writer.ChunkWriter",
+    .name = "mock_llm.engine._chunk_writer.ChunkWriter",
     .basicsize = sizeof(ChunkWriter),
     .itemsize = 0,
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
@@ -382,7 +381,7 @@ static PyModuleDef_Slot module_slots[] = {
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
-    .m_name = "mock_llm._chunk_writer",
+    .m_name = "mock_llm.engine._chunk_writer",
     .m_doc = "mock_llm's token write path in C (see chunk_writer.py for the same in Python).",
     .m_size = 0,
     .m_slots = module_slots,

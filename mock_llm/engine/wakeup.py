@@ -5,17 +5,11 @@ whole milliseconds, so a uvloop timer fires on the first millisecond boundary
 at or after its deadline, on average half a millisecond late before any work
 is done. A Linux ``timerfd`` armed at an absolute nanosecond deadline and
 watched with ``loop.add_reader`` wakes the loop within microseconds of it.
-Measured with the bare writer at 1000 paced streams (results/README.md): 98.4 %
-of tokens within 2 ms of their deadline with loop timers, 99.1 % within 1.5 ms
-with a timerfd (1 ms slots).
-
 A timerfd can also repeat (``period_ns``): the wheel lets it tick while every
-slot is occupied instead of re-arming it after each one. On this VM a one-shot
-wake-up costs ~12 us of syscalls (``read`` 0.8 us, then ``timerfd_settime``
-11.5 us: the timer is reprogrammed through the hypervisor), a repeating one
-~9 us (its ``read`` restarts the timer in the kernel); at 2000 slots a second
-the mock used 0.56-0.62 of a core ticking against 0.59-0.63 re-armed
-(``perf stat``, four pairs).
+slot is occupied instead of re-arming it after each one. Under a hypervisor
+re-arming costs ~12 us of syscalls per slot (``timerfd_settime`` reprograms the
+timer through it), a repeating timer's ``read`` ~9 us (CHANGELOG.md,
+"half-millisecond slots", ``perf stat`` at 1000 paced streams).
 
 ``os.timerfd_create`` exists from Python 3.13; before that the same syscalls
 are called through ctypes. Where neither works (not Linux), the loop's timer

@@ -8,13 +8,13 @@ from collections.abc import Callable
 
 import pytest
 
-from mock_llm import chunk_writer
-from mock_llm.chunk_writer import PyChunkWriter
-from mock_llm.vocabulary import HARD, Vocabulary
-from mock_llm.wire import ChunkEncoder, http_chunk
+from mock_llm.engine import chunk_writer
+from mock_llm.engine.chunk_writer import PyChunkWriter
+from mock_llm.engine.vocabulary import HARD, Vocabulary
+from mock_llm.http.wire import ChunkEncoder, http_chunk
 
 try:
-    from mock_llm._chunk_writer import ChunkWriter as CChunkWriter
+    from mock_llm.engine._chunk_writer import ChunkWriter as CChunkWriter
 except ImportError:  # not built: only the Python path is tested, and CI refuses that below
     CChunkWriter = None
 

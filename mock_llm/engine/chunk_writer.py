@@ -4,7 +4,7 @@
 type in ``_chunk_writer.c`` when it was built (``pip install`` compiles it
 where a C compiler exists), else :class:`PyChunkWriter`, the same in Python.
 Both write the same bytes and keep the same counters; tests run both
-(tests/unit/mock_llm/test_chunk_writer.py). The stream is its own timer-wheel
+(tests/unit/mock_llm/engine/test_chunk_writer.py). The stream is its own timer-wheel
 callback (``__call__``), so rescheduling allocates no bound method.
 
 The plain case only: the next chunk and any others already due, framed as
@@ -20,7 +20,7 @@ from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .wire import http_chunk_template
+from ..http.wire import http_chunk_template
 
 Write = Callable[[bytes], object]
 CallAt = Callable[[int, Callable[[int], None]], None]

@@ -1,7 +1,7 @@
 """HTTP/1.1 on a bare ``asyncio.Protocol`` with httptools' parser.
 
 Why not Starlette: a StreamingResponse costs 13-17 us per token here and
-cannot hold 100k tokens/s on a core (FACTS.md); the mock must never be the
+cannot hold 100k tokens/s on a core (docs/behaviours.md#mock-server-cost); the mock is never the
 bottleneck. Requests on one connection are answered strictly in order.
 """
 
@@ -23,7 +23,7 @@ import httptools
 from .wire import ApiError, http_chunk
 
 if TYPE_CHECKING:
-    from .ledger import LedgerRecord
+    from ..ledger import LedgerRecord
 
 
 @dataclass
@@ -111,7 +111,7 @@ class HttpConnection(asyncio.Protocol):
             responder.on_disconnect(now)
         # The parser holds our bound methods and the transport holds us: two
         # cycles per connection, left for the cyclic GC (a full pass over the
-        # ledger) unless broken here. Clients that connect per request made
+        # ledger) unless broken here. Clients that connect per request make
         # thousands a second.
         self._parser = None
         self._pending.clear()

@@ -3,12 +3,12 @@
 A stream is driven entirely by :class:`TimerWheel` callbacks: at each
 chunk's deadline it "generates" the chunk and, if the client is still there,
 writes it and stamps the write time. The plain chunks are written by the
-:class:`ChunkWriter` it inherits (C where built, mock_llm/chunk_writer.py);
+:class:`ChunkWriter` it inherits (C where built, mock_llm/engine/chunk_writer.py);
 everything else by :meth:`TokenStream._due_slow` here. The stamps are folded into the ledger
 record and the server's counters by :meth:`TokenStream.fold`: when the stream
 ends, and whenever the server is asked for them (``/mock/stats``,
 ``/metrics``, ``/mock/requests``), so readers always see every write so far.
-Accounting per token on the write path cost more than the write's own Python.
+Accounting per token on the write path would cost more than the write's own Python.
 """
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..http.wire import DONE_EVENT, ApiError, ChunkEncoder, Usage
+from ..ledger import LedgerRecord
+from ..overrides import FaultSpec
 from .chunk_writer import ChunkWriter
 from .latency import deadlines_ns, with_stall
-from .ledger import LedgerRecord
-from .overrides import FaultSpec
-from .wire import DONE_EVENT, ApiError, ChunkEncoder, Usage
 
 if TYPE_CHECKING:
-    from .connection import HttpConnection
+    from ..http.connection import HttpConnection
+    from ..stats import MockStats
     from .scheduler import TimerWheel
-    from .stats import MockStats
 
 
 @dataclass(frozen=True)
