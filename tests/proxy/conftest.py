@@ -1,9 +1,9 @@
-"""Proxy suite fixtures: the nginx binary, a paced mock, and the services behind nginx.
+"""Proxy suite fixtures: the nginx and haproxy binaries, a paced mock, the services behind them.
 
-Without nginx the suite skips, except under ``CI=true``, where it must run: there a
-missing nginx is a failure. The services run once per uvicorn HTTP protocol
-(``--http``), because nginx's defaults treat the two differently
-(docs/pitfalls/no_accel_header.md).
+Without a proxy binary its tests skip, except under ``CI=true``, where they must run:
+there a missing nginx or haproxy is a failure (``.ci/run`` installs both). The nginx
+services run once per uvicorn HTTP protocol (``--http``), because nginx's defaults treat
+the two differently (docs/pitfalls/no_accel_header.md).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from loadtests.systems.haproxy import find_haproxy
 from loadtests.systems.nginx import find_nginx
 from loadtests.systems.processes import ServerProcess, python_module, start_server, start_servers
 
@@ -32,20 +33,29 @@ class Services:
     urls: dict[str, str]
 
 
-@pytest.fixture(scope="session")
-def nginx_binary() -> str:
-    path = find_nginx()
+def _required_binary(name: str, path: str | None) -> str:
+    """``path``, or skip the test (fail it under ``CI=true``) when the binary is missing."""
     if path is None:
-        message = "nginx not found on PATH or in /usr/sbin (apt-get install nginx)"
+        message = f"{name} not found on PATH or in /usr/sbin (apt-get install {name})"
         if os.environ.get("CI") == "true":
             pytest.fail(f"{message}; CI=true: the proxy suite must run, not skip")
         pytest.skip(message)
     return path
 
 
+@pytest.fixture(scope="session")
+def nginx_binary() -> str:
+    return _required_binary("nginx", find_nginx())
+
+
+@pytest.fixture(scope="session")
+def haproxy_binary() -> str:
+    return _required_binary("haproxy", find_haproxy())
+
+
 @pytest.fixture(scope="module")
 def paced_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """mock_llm streaming 50 tokens 20 ms apart after 20 ms: the shape FACTS.md measured."""
+    """mock_llm streaming 50 tokens 20 ms apart after 20 ms (docs/behaviours.md#proxies)."""
     log = tmp_path_factory.mktemp("paced-mock") / "mock.log"
     server = start_server(
         python_module(
@@ -79,3 +89,19 @@ def services(
     yield Services(protocol, {v: s.url for v, s in zip(VARIANTS, started, strict=True)})
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def reference_service(
+    paced_mock: ServerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """The ``reference`` variant (uvicorn's default protocol) in front of the paced mock."""
+    log = tmp_path_factory.mktemp("reference") / "reference.log"
+    server = start_server(
+        python_module(
+            "service", "--variant", "reference", "--port", "0", "--upstream", paced_mock.url
+        ),
+        log_path=str(log),
+    )
+    yield server
+    server.stop()
