@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from fastapi import Depends, FastAPI
@@ -57,14 +57,6 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-@dataclass
-class _Running:
-    """What exists only between lifespan startup and shutdown."""
-
-    context: StreamContext
-    watchdog: StallWatchdog
-
-
 async def _internal_error_handler(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error", exc_info=exc)
     return Response(
@@ -83,7 +75,8 @@ class SendDelayMiddleware:
     the disconnect, so Starlette's cancel lands in the next upstream read and
     the SDK closes the stream itself. With an await of its own in ``send()``,
     the cancel lands there and leaves the body generator parked at ``yield``
-    (FACTS.md reproduced the published recipe's leak with a 40 ms sleep in send).
+    (docs/behaviours.md#client-disconnect;
+    tests/integration/service/test_disconnect.py runs mode 2 on both stacks).
     """
 
     def __init__(self, app: ASGIApp, delay_s: float) -> None:
@@ -99,66 +92,74 @@ class SendDelayMiddleware:
         await self.app(scope, receive, send_then_pause if scope["type"] == "http" else send)
 
 
-def create_app(settings: ServiceSettings) -> FastAPI:
-    metrics = ServiceMetrics(settings.variant)
-    handler = HANDLERS[settings.variant]
-    running: list[_Running] = []
+@dataclass
+class _Running:
+    """What exists only between lifespan startup and shutdown."""
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.warm_up:
-            await warm_up.warm_up_async()
-            if settings.variant in SYNC_VARIANTS:
-                await warm_up.warm_up_sync()
-        context = StreamContext(
-            settings=settings,
-            metrics=metrics,
-            async_client=upstream.async_client(settings),
-            sync_client=upstream.sync_client(settings),
-            reference_client=upstream.reference_client(settings),
-        )
-        probe = LagProbe(settings.lag_probe_interval_ms / 1000, metrics.observe_lag)
-        watchdog = StallWatchdog(
-            probe.heartbeat_ns,
-            threshold_s=settings.stall_threshold_ms / 1000,
-            probe_interval_s=probe.interval_s,
-            keep=settings.stalls_kept,
-            on_stall=metrics.record_stalls,
-        )
-        if settings.gc_freeze:
-            # ~140k long-lived objects exist by now (SDK, schemas, warm-up) and
-            # every full collection would rescan them on the loop thread (the
-            # ones at startup took 40-150 ms here). Frozen, a full collection
-            # under 100 streams scanned ~20k objects in 14 ms.
-            gc.collect()
-            gc.freeze()
-        probe_task = asyncio.create_task(probe.run(), name="lag-probe")
-        watchdog.start()
-        running.append(_Running(context, watchdog))
-        try:
-            yield
-        finally:
-            running.clear()
-            watchdog.stop()
-            probe_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await probe_task
-            await context.async_client.close()
-            await context.reference_client.close()
-            context.sync_client.close()
+    context: StreamContext
+    watchdog: StallWatchdog
+    probe_task: asyncio.Task[None]
 
-    def current() -> _Running:
-        if not running:
-            raise ServiceError(503, "not_ready", "the service is starting or stopping")
-        return running[0]
 
-    app = FastAPI(title="streamgauge service", lifespan=lifespan, docs_url=None, redoc_url=None)
+async def _start(settings: ServiceSettings, metrics: ServiceMetrics) -> _Running:
+    """Warm the clients up, build them, start the lag probe and the stall watchdog."""
+    if settings.warm_up:
+        await warm_up.warm_up_async()
+        if settings.variant in SYNC_VARIANTS:
+            await warm_up.warm_up_sync()
+    context = StreamContext(
+        settings=settings,
+        metrics=metrics,
+        async_client=upstream.async_client(settings),
+        sync_client=upstream.sync_client(settings),
+        fast_client=upstream.fast_client(settings),
+    )
+    probe = LagProbe(settings.lag_probe_interval_ms / 1000, metrics.observe_lag)
+    watchdog = StallWatchdog(
+        probe.heartbeat_ns,
+        threshold_s=settings.stall_threshold_ms / 1000,
+        probe_interval_s=probe.interval_s,
+        keep=settings.stalls_kept,
+        on_stall=metrics.record_stalls,
+    )
+    if settings.gc_freeze:
+        # The SDK, its schemas and the warm-up leave many long-lived objects,
+        # and every full collection would rescan them on the loop thread:
+        # frozen, collections under load only scan what requests allocate.
+        gc.collect()
+        gc.freeze()
+    probe_task = asyncio.create_task(probe.run(), name="lag-probe")
+    watchdog.start()
+    return _Running(context, watchdog, probe_task)
+
+
+async def _stop(running: _Running) -> None:
+    running.watchdog.stop()
+    running.probe_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running.probe_task
+    await running.context.async_client.close()
+    await running.context.fast_client.close()
+    running.context.sync_client.close()
+
+
+def _install_error_handling(app: FastAPI, settings: ServiceSettings) -> None:
+    """Request ids, the send-delay test knob, and every error in one JSON shape."""
     if settings.send_delay_ms > 0:
         app.add_middleware(SendDelayMiddleware, delay_s=settings.send_delay_ms / 1000)
     app.add_middleware(RequestIdMiddleware)
     app.add_exception_handler(ServiceError, service_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(Exception, _internal_error_handler)
+
+
+def _add_routes(
+    app: FastAPI,
+    settings: ServiceSettings,
+    metrics: ServiceMetrics,
+    current: Callable[[], _Running],
+) -> None:
+    handler = HANDLERS[settings.variant]
     auth = [Depends(bearer_dependency(
         settings.bearer_token.get_secret_value() if settings.bearer_token else None
     ))]  # fmt: skip
@@ -199,4 +200,25 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             }
         )
 
+
+def create_app(settings: ServiceSettings) -> FastAPI:
+    metrics = ServiceMetrics(settings.variant)
+    running: list[_Running] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        running.append(await _start(settings, metrics))
+        try:
+            yield
+        finally:
+            await _stop(running.pop())
+
+    def current() -> _Running:
+        if not running:
+            raise ServiceError(503, "not_ready", "the service is starting or stopping")
+        return running[0]
+
+    app = FastAPI(title="streamgauge service", lifespan=lifespan, docs_url=None, redoc_url=None)
+    _install_error_handling(app, settings)
+    _add_routes(app, settings, metrics, current)
     return app

@@ -10,13 +10,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .chat_request import ChatRequest
+from .errors import INCOMPLETE, UpstreamFailure, classify_upstream_error, log_upstream_error
 from .metrics import ServiceMetrics
 from .settings import ServiceSettings
 from .upstream import UpstreamCall, forwarded_headers
 
 REQUEST_ID_SCOPE_KEY = "streamgauge.request_id"
-# SSE responses must not be cached or buffered by proxies (nginx honours the
-# X-Accel-Buffering header; FACTS.md "Proxies").
+# SSE responses must not be cached or buffered by proxies: nginx streams a
+# response that says X-Accel-Buffering: no (tests/proxy/test_buffering.py).
 STREAM_HEADERS: dict[str, str] = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -32,13 +33,11 @@ class StreamContext:
 
     settings: ServiceSettings
     metrics: ServiceMetrics
-    # The SDK's own HTTP stack, for the teaching variants: what they demonstrate
-    # depends on it (a buffered chunk instead of a socket read moves where a
-    # cancellation lands; tests/integration/test_service_disconnect.py).
+    # The SDK's own HTTP stack: the reference and every teaching variant.
     async_client: openai.AsyncOpenAI
     sync_client: openai.OpenAI
-    # The reference's: on the lean transport unless settings say otherwise.
-    reference_client: openai.AsyncOpenAI
+    # reference_fast's: on the lean transport unless settings say otherwise.
+    fast_client: openai.AsyncOpenAI
 
     def call_for(self, request: Request, chat: ChatRequest) -> UpstreamCall:
         return UpstreamCall(
@@ -47,6 +46,19 @@ class StreamContext:
             max_tokens=chat.max_tokens,
             headers=forwarded_headers(request_id_of(request), request.headers, self.settings),
         )
+
+    def upstream_failure(self, exc: BaseException, request: Request) -> UpstreamFailure | None:
+        """What the client is told about ``exc`` (logged, counted); ``None``: not upstream's."""
+        failure = classify_upstream_error(exc)
+        if failure is not None:
+            log_upstream_error(exc, request_id_of(request), failure)
+            self.metrics.upstream_errors.labels(type=failure.error_type).inc()
+        return failure
+
+    def incomplete_event(self) -> bytes:
+        """The last event of a reply that ended without a ``finish_reason`` (counted)."""
+        self.metrics.upstream_errors.labels(type=INCOMPLETE.error_type).inc()
+        return INCOMPLETE.as_event()
 
 
 StreamHandler = Callable[[Request, ChatRequest, StreamContext], Awaitable[Response]]

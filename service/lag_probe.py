@@ -1,9 +1,9 @@
 """In-process event-loop lag probe: a sleep loop timed with ``perf_counter_ns``.
 
 ``lag = (wake time - sleep start) - interval``. ``loop.time()`` is not used:
-uvloop's advances in 1 ms steps (FACTS.md). Every wake is also a heartbeat the
-stall watchdog thread reads; a heartbeat older than the stall threshold means
-the loop thread is stuck.
+uvloop's advances in 1 ms steps (docs/behaviours.md#event-loop-lag). Every
+wake is also a heartbeat the stall watchdog thread reads; a heartbeat older
+than the stall threshold means the loop thread is stuck.
 """
 
 from __future__ import annotations
@@ -38,9 +38,8 @@ class LagProbe:
         """Tick until cancelled.
 
         Each tick is a ``call_later`` callback rather than an ``asyncio.sleep``
-        in a loop: no future and no task step per tick. At idle every tick is a
-        wake-up of a sleeping process; on the 2 shared cores here a bare 5 ms
-        sleep loop cost 2.2-3.4% of a core, the callback chain 1.4-1.9%.
+        in a loop: no future and no task step per tick, and at idle every tick
+        wakes a sleeping process.
         """
         loop = asyncio.get_running_loop()
         clock = self._clock

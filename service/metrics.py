@@ -22,7 +22,7 @@ LAG_BUCKETS_S: tuple[float, ...] = (
 
 
 class ServiceMetrics:
-    """Every gauge and counter the issue asks for, plus loop lag and stalls."""
+    """Streams, tokens, disconnects and upstream outcomes, plus loop lag and stalls."""
 
     def __init__(self, variant: str) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -39,12 +39,16 @@ class ServiceMetrics:
         self.client_disconnects = Counter(
             f"{PREFIX}_client_disconnects", "Clients that left before the stream ended", registry=r
         )
+        # Counted by reference_fast, which owns its stream object; the variants
+        # on the SDK's AsyncStream leave the close to ``async with`` (or forget it).
         self.upstream_streams_opened = Counter(
-            f"{PREFIX}_upstream_streams_opened", "Upstream streams opened", registry=r
+            f"{PREFIX}_upstream_streams_opened",
+            "Upstream streams opened (reference_fast)",
+            registry=r,
         )
         self.upstream_streams_closed = Counter(
             f"{PREFIX}_upstream_streams_closed",
-            "Upstream streams closed by the service (end, error or client gone)",
+            "Upstream streams closed by the service: end, error or client gone (reference_fast)",
             registry=r,
         )
         self.upstream_errors = Counter(

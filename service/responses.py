@@ -1,11 +1,12 @@
-"""Streaming responses: counted, and (for the reference) closed on every exit path.
+"""Streaming responses: counted, and (for the references) closed on every exit path.
 
 Starlette's ``StreamingResponse`` cancels the stream when the client leaves
 (ASGI spec 2.3 under uvicorn). If the cancel lands while the response is
 awaiting ``send()`` (slow or non-reading client), the body generator is parked
 at ``yield`` and nothing ever closes it: the upstream keeps generating
-(FACTS.md, "the leak"). :class:`ClosingStreamingResponse` closes the generator
-in a ``finally``, shielded from that very cancellation.
+(docs/behaviours.md#client-disconnect; tests/unit/service/test_responses.py).
+:class:`ClosingStreamingResponse` closes the generator in a ``finally``,
+shielded from that very cancellation.
 """
 
 from __future__ import annotations

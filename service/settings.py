@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VariantName = Literal[
     "reference",
+    "reference_fast",
     "seed_recipe",
     "sync_client_in_async",
     "sync_generator",
@@ -48,15 +49,16 @@ class ServiceSettings(BaseSettings):
     # The service never retries by default: a retry before the first token
     # multiplies upstream load exactly when the upstream is overloaded, and a
     # stream cannot be retried after tokens went out. The end client sees
-    # 429/502/504 with Retry-After and decides (FACTS.md: SDK default is 2).
+    # 429/502/504 with Retry-After and decides (the SDK's default is 2 retries:
+    # docs/behaviours.md#openai-sdk).
     max_retries: int = Field(0, ge=0, le=10, description="SDK retries before the first byte")
 
     upstream_http: Literal["lean", "httpx2"] = Field(
         "lean",
-        description="HTTP client under the reference's AsyncOpenAI: 'lean' "
-        "(service/upstream_transport.py: HTTP/1.1, about half the CPU per token; the SDK's "
-        "stack anyway if a proxy is configured) or 'httpx2' (the SDK's own stack). "
-        "Teaching variants always use the SDK's stack",
+        description="HTTP client under reference_fast's AsyncOpenAI: 'lean' "
+        "(service/upstream_transport.py; the SDK's stack anyway if a proxy is configured) "
+        "or 'httpx2' (the SDK's own stack, to measure the transport's share). "
+        "Every other variant uses the SDK's own stack",
     )
 
     max_prompt_chars: int = Field(32_000, ge=1, description="longest prompt (all messages)")

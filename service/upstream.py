@@ -107,8 +107,8 @@ def async_client(
     )
 
 
-def reference_client(settings: ServiceSettings) -> openai.AsyncOpenAI:
-    """The reference's client: on :class:`LeanTransport` unless asked not to or a proxy applies."""
+def fast_client(settings: ServiceSettings) -> openai.AsyncOpenAI:
+    """reference_fast's client: on :class:`LeanTransport` unless asked not to or a proxy applies."""
     if settings.upstream_http == "lean" and not env_proxy_applies(settings.upstream_base_url):
         return async_client(settings, openai.DefaultAsyncHttpxClient(transport=LeanTransport()))
     return async_client(settings)

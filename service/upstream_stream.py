@@ -1,15 +1,16 @@
-"""The upstream's SSE body read as bytes and parsed by us, for the reference.
+"""The upstream's SSE body read as bytes and parsed by us, for reference_fast.
 
 The SDK's ``AsyncStream`` builds a pydantic ``ChatCompletionChunk`` for every
-chunk (``construct_type`` walks the model's annotations): ~190-280 us of CPU per
-chunk, more than everything else the service does per token. The reference
-still calls the upstream through ``AsyncOpenAI`` (auth, retries, timeouts,
-HTTP status errors as SDK exceptions), via ``with_streaming_response``, and
-reads the body itself: split into events, ``json.loads`` the data, take
-``choices[0]``. Failures while reading are raised as the SDK's exceptions
-(``APITimeoutError``, ``APIConnectionError``, ``APIError`` for an
-``{"error": ...}`` event) or :class:`MalformedChunkError` (a ``ValueError``), so they
-are classified like the SDK's own (:mod:`service.errors`).
+chunk (``construct_type`` walks the model's annotations): more CPU per chunk
+than everything else the service does per token (tests/bench/service_overhead.py
+compares the variants). reference_fast still calls the upstream through
+``AsyncOpenAI`` (auth, retries, timeouts, HTTP status errors as SDK
+exceptions), via ``with_streaming_response``, and reads the body itself: split
+into events, ``json.loads`` the data, take ``choices[0]``. Failures while
+reading are raised as the SDK's exceptions (``APITimeoutError``,
+``APIConnectionError``, ``APIError`` for an ``{"error": ...}`` event) or
+:class:`MalformedChunkError` (a ``ValueError``), so they are classified like
+the SDK's own (:mod:`service.errors`).
 
 Chunk rules are those of :mod:`service.upstream`: the text is
 ``choices[0].delta.content`` when non-empty; role-only, empty-delta and usage

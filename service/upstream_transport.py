@@ -3,12 +3,10 @@
 Why: once chunks are parsed by us (:mod:`service.upstream_stream`), the SDK's
 HTTP stack is the largest cost left per token. For every chunk httpcore2 runs
 h11 (pure Python) and opens an anyio ``fail_after`` cancel scope per socket
-read, under five async-generator layers. Reading 100 concurrent mock_llm
-streams (50 tokens, 20 ms apart) in one process, CPU per token including the
-request: 149-157 us through httpx2's default transport, 96-110 us through the
-SDK's aiohttp client, 70-73 us through this one, 48 us for a bare protocol
-without the SDK (same runs, 2 shared cores). (The aiohttp client also reports
-a refused connection as ``APITimeoutError``.)
+read, under five async-generator layers; here a chunk is one ``data_received``
+callback into httptools (C). ``--upstream-http httpx2`` runs reference_fast on
+the SDK's stack instead, to compare. (The SDK's aiohttp client was not taken:
+it also reports a refused connection as ``APITimeoutError``.)
 
 Everything above the transport stays the SDK's: auth headers, retries (on the
 httpx2 exceptions raised here, as httpcore2 would raise them), HTTP status
@@ -19,7 +17,7 @@ and connections are not capped (one per stream in flight).
 
 Deliberately small: HTTP/1.1 over TCP or TLS, one request at a time per
 connection, idle connections reused newest first up to ``max_idle`` and
-``keepalive_expiry_s``; no proxies (:func:`service.upstream.async_client` keeps
+``keepalive_expiry_s``; no proxies (:func:`service.upstream.fast_client` keeps
 the SDK's own stack when the environment configures one), no HTTP/2, no 1xx
 responses, no HEAD.
 """

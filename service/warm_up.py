@@ -1,7 +1,8 @@
 """Startup warm-up: one full streamed call through each client path, over loopback.
 
-The first ``create()`` in a process stalls the loop 50-110 ms (lazy imports of
-the SDK, httpcore2 and anyio's backend, pydantic schema building; FACTS.md).
+The first ``create()`` in a process stalls the loop for tens of milliseconds
+(lazy imports of the SDK, httpcore2 and anyio's backend, pydantic schema
+building; docs/behaviours.md#sync-client-inside-async-def).
 Paying it at startup keeps it out of the first user's TTFT, without needing the
 upstream to be up: a throwaway loopback server answers with a canned stream.
 """
@@ -67,8 +68,8 @@ async def _canned_upstream() -> AsyncIterator[str]:
 
 
 async def warm_up_async() -> None:
-    """The reference's path (``with_streaming_response``, our parser), then ``AsyncStream``'s,
-    each over both HTTP stacks the async client may use (``upstream_http``)."""
+    """reference_fast's path (``with_streaming_response``, our parser), then ``AsyncStream``'s
+    (the reference's), each over both HTTP stacks an async client may use."""
     async with _canned_upstream() as base_url:
         for http_client in (openai.DefaultAsyncHttpxClient(transport=LeanTransport()), None):
             client = openai.AsyncOpenAI(

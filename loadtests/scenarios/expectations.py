@@ -9,6 +9,7 @@ from __future__ import annotations
 # Every variant the embedded service serves (``python -m service --variant NAME``).
 EMBEDDED_VARIANTS: tuple[str, ...] = (
     "reference",
+    "reference_fast",
     "seed_recipe",
     "sync_client_in_async",
     "sync_generator",
@@ -20,6 +21,7 @@ EMBEDDED_VARIANTS: tuple[str, ...] = (
 TTFT: dict[str, str] = {
     "direct_to_mock": "ok",
     "reference": "ok",
+    "reference_fast": "ok",
     "seed_recipe": "ok",
     "sync_client_in_async": "slow",
     "sync_generator": "ok",
@@ -30,6 +32,7 @@ TTFT: dict[str, str] = {
 
 BLOCKING: dict[str, str] = {
     "reference": "ok",
+    "reference_fast": "ok",
     "seed_recipe": "ok",
     "sync_client_in_async": "blocks",
     "sync_generator": "ok",
@@ -42,6 +45,9 @@ DISCONNECT: dict[str, str] = {
     "reference/close_after": "ok",
     "reference/stop_reading": "ok",
     "reference/burst": "ok",
+    "reference_fast/close_after": "ok",
+    "reference_fast/stop_reading": "ok",
+    "reference_fast/burst": "ok",
     "seed_recipe/stop_reading": "leaks",
     "break_without_close/stop_reading": "leaks",
     "sync_client_in_async/close_after": "leaks",
@@ -56,6 +62,7 @@ DEFAULT_VARIANTS: dict[str, tuple[str, ...]] = {
     "ttft": tuple(k for k in TTFT if k != "direct_to_mock"),
     "blocking": (
         "reference",
+        "reference_fast",
         "seed_recipe",
         "sync_client_in_async",
         "sync_generator",
@@ -63,6 +70,7 @@ DEFAULT_VARIANTS: dict[str, tuple[str, ...]] = {
     ),
     "disconnect": (
         "reference",
+        "reference_fast",
         "seed_recipe",
         "break_without_close",
         "sync_client_in_async",

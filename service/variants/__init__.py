@@ -1,7 +1,8 @@
-"""The endpoint implementations, one module per mistake, and the correct one.
+"""The endpoint implementations: the reference, its fast twin, one module per mistake.
 
-Each module exposes ``stream_chat(request, chat, ctx) -> Response`` and says in
-its docstring the symptom, the number that shows it and the fix.
+Each module exposes ``stream_chat(request, chat, ctx) -> Response``. A teaching
+module is the reference with one mistake (diff them) and says in its docstring
+the symptom, the number that shows it and the fix.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from . import (
     no_accel_header,
     raw_text_framing,
     reference,
+    reference_fast,
     seed_recipe,
     sync_client_in_async,
     sync_generator,
@@ -24,6 +26,7 @@ from . import (
 HANDLERS: Mapping[VariantName, StreamHandler] = MappingProxyType(
     {
         "reference": reference.stream_chat,
+        "reference_fast": reference_fast.stream_chat,
         "seed_recipe": seed_recipe.stream_chat,
         "sync_client_in_async": sync_client_in_async.stream_chat,
         "sync_generator": sync_generator.stream_chat,

@@ -10,7 +10,7 @@ The number: 50 events x 44 B, 20 ms apart, through nginx 1.22: defaults on h11
 first event at ~1020-1045 ms in 1 read, on httptools 40 ms in 50 reads; gzip
 ~1020 ms in 1 read on either; the reference 29-46 ms, 50 reads, on every path.
 Caught by: tests/proxy/test_buffering.py (needs nginx; both protocols);
-tests/integration/test_service_framing.py asserts the header is missing here
+tests/integration/service/test_framing.py asserts the header is missing here
 and present on the reference.
 Fix: send ``X-Accel-Buffering: no`` on every SSE response (the reference does),
 or ``proxy_buffering off`` for the location in nginx.

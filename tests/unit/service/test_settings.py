@@ -30,7 +30,7 @@ def test_defaults_do_not_retry_and_bound_inputs() -> None:
 
 
 def test_http_stacks_default_to_the_fast_ones_and_are_flags() -> None:
-    """uvicorn on httptools (nginx's HTTP/1.0 gets a chunked answer), the reference on
+    """uvicorn on httptools (nginx's HTTP/1.0 gets a chunked answer), reference_fast on
     the lean transport; ``--http h11`` and ``--upstream-http httpx2`` switch back."""
     assert (ServiceSettings().http, ServiceSettings().upstream_http) == ("httptools", "lean")
     settings = parse_settings(["--http", "h11", "--upstream-http", "httpx2"])

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mock_llm.vocabulary import HARD
+from mock_llm.engine.vocabulary import HARD
 from service.sse import DONE_EVENT, error_event, token_event
 
 

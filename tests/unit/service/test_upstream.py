@@ -1,4 +1,4 @@
-"""Chunk rules and request ids."""
+"""Chunk rules, request ids, and which HTTP stack each client runs on."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ import pytest
 from openai.types.chat import ChatCompletionChunk
 
 from service.settings import ServiceSettings
-from service.upstream import chunk_finished, chunk_text, forwarded_headers, request_id_from
+from service.upstream import (
+    async_client,
+    chunk_finished,
+    chunk_text,
+    fast_client,
+    forwarded_headers,
+    request_id_from,
+)
+from service.upstream_transport import LeanTransport
 
 
 def _chunk(
@@ -64,3 +72,21 @@ def test_mock_headers_are_forwarded_only_when_enabled() -> None:
     on = forwarded_headers("rid", headers, ServiceSettings(forward_mock_headers=True))
     assert off == {"x-request-id": "rid"}
     assert on == {"x-request-id": "rid", "x-mock-tokens": "5", "x-mock-fault": "drop"}
+
+
+async def test_only_reference_fast_runs_on_the_lean_transport() -> None:
+    """``--upstream-http`` picks reference_fast's stack; the SDK client keeps its own."""
+    settings = ServiceSettings()
+    clients = {
+        "fast": fast_client(settings),
+        "fast_httpx2": fast_client(ServiceSettings(upstream_http="httpx2")),
+        "sdk": async_client(settings),
+    }
+    try:
+        stacks = {name: type(c._client._transport) for name, c in clients.items()}
+    finally:
+        for client in clients.values():
+            await client.close()
+    assert stacks["fast"] is LeanTransport
+    assert stacks["fast_httpx2"] is not LeanTransport
+    assert stacks["sdk"] is not LeanTransport

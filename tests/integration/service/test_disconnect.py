@@ -9,7 +9,10 @@ to stop.
 Modes: (1) close after k events; (2) stop reading until the service is blocked
 in ``send()``, then close; (3) 100 clients close at once.
 
-Where the leak lives (measured, see docs/pitfalls/seed_recipe.md): Starlette
+Every guarantee is checked on both references: ``reference`` (the SDK's own
+stack) and ``reference_fast`` (own parser, lean transport).
+
+Where the leak lives (docs/pitfalls/seed_recipe.md): Starlette
 cancels the response when the client leaves; the recipe leaks when that cancel
 lands in ``send()`` and leaves the generator parked at ``yield``. With bare
 uvicorn under ``send()`` it never does: uvicorn's ``connection_lost`` wakes the
@@ -23,18 +26,17 @@ puts the cancel in ``send()``: mode 2 is run on both stacks.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from loadtests.systems.processes import ServerProcess
-from tests.integration.service_support import (
+from tests.integration.service.service_support import (
     RawStream,
     Servers,
+    ServiceFor,
     ledger_by_id,
     metric_value,
-    servers_fixture,
     tokens_after,
     wait_closed,
     wait_finished,
@@ -53,12 +55,7 @@ LIMITS = ("--max-prompt-chars", "1000000", "--max-body-bytes", "1000000")
 # An await of the send path's own, after each chunk (SendDelayMiddleware).
 SEND_PATH_AWAITS = ("--send-delay-ms", "5")
 
-ServiceFor = Callable[..., ServerProcess]
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    yield from servers_fixture(tmp_path_factory)
+REFERENCES = ("reference", "reference_fast")
 
 
 @pytest.fixture(scope="module")
@@ -67,16 +64,9 @@ def mock(servers: Servers) -> ServerProcess:
 
 
 @pytest.fixture(scope="module")
-def service_for(servers: Servers, mock: ServerProcess) -> ServiceFor:
-    started: dict[tuple[str, ...], ServerProcess] = {}
-
-    def get(variant: str, *flags: str) -> ServerProcess:
-        key = (variant, *flags)
-        if key not in started:
-            started[key] = servers.service(variant, mock.url, *LIMITS, *flags)
-        return started[key]
-
-    return get
+def service(service_for: ServiceFor) -> ServiceFor:
+    """``service_for`` with the prompt limits mode 2's big prompt needs."""
+    return lambda variant, *flags: service_for(variant, *LIMITS, *flags)
 
 
 def _report(label: str, record: dict[str, Any], close_ns: int) -> int:
@@ -116,8 +106,10 @@ async def _assert_leaked(mock: ServerProcess, raw: RawStream, label: str) -> Non
     ("variant", "leaks"),
     [
         ("reference", False),
-        # Pinned (FACTS.md): the recipe and the half-closing variant pass this
-        # mode; the cancel lands in the SDK's read and its own finally closes.
+        ("reference_fast", False),
+        # Pinned (docs/behaviours.md#client-disconnect): the recipe and the
+        # half-closing variant pass this mode; the cancel lands in the SDK's
+        # read and its own finally closes the stream.
         ("seed_recipe", False),
         ("break_without_close", False),
         ("sync_client_in_async", True),
@@ -125,11 +117,11 @@ async def _assert_leaked(mock: ServerProcess, raw: RawStream, label: str) -> Non
     ],
 )
 async def test_mode1_close_after_k_events(
-    service_for: ServiceFor, mock: ServerProcess, variant: str, leaks: bool
+    service: ServiceFor, mock: ServerProcess, variant: str, leaks: bool
 ) -> None:
-    service = service_for(variant)
+    started = service(variant)
     headers = {"X-Mock-Tokens": "40", "X-Mock-Itl-Ms": "20"}
-    raw = await RawStream.open(service.url, {"prompt": "hi"}, headers=headers)
+    raw = await RawStream.open(started.url, {"prompt": "hi"}, headers=headers)
     await raw.read_until_events(3)
     raw.close()
     label = f"{variant} mode 1"
@@ -172,6 +164,8 @@ async def _stop_reading_then_close(service: ServerProcess) -> RawStream:
     [
         ("reference", "uvicorn", False),
         ("reference", "send-path-awaits", False),
+        ("reference_fast", "uvicorn", False),
+        ("reference_fast", "send-path-awaits", False),
         ("seed_recipe", "send-path-awaits", True),
         ("break_without_close", "send-path-awaits", True),
         # Pinned observation, not a virtue: see the module docstring.
@@ -179,10 +173,10 @@ async def _stop_reading_then_close(service: ServerProcess) -> RawStream:
     ],
 )
 async def test_mode2_stop_reading_then_close(
-    service_for: ServiceFor, mock: ServerProcess, variant: str, stack: str, leaks: bool
+    service: ServiceFor, mock: ServerProcess, variant: str, stack: str, leaks: bool
 ) -> None:
     flags = SEND_PATH_AWAITS if stack == "send-path-awaits" else ()
-    raw = await _stop_reading_then_close(service_for(variant, *flags))
+    raw = await _stop_reading_then_close(service(variant, *flags))
     label = f"{variant} mode 2 ({stack})"
     if leaks:
         await _assert_leaked(mock, raw, label)
@@ -223,8 +217,9 @@ async def _burst_of_leavers(
     return after, closed_ms
 
 
+@pytest.mark.parametrize("variant", REFERENCES)
 async def test_mode3_hundred_clients_leave_at_once(
-    service_for: ServiceFor, mock: ServerProcess
+    service: ServiceFor, mock: ServerProcess, variant: str
 ) -> None:
     """<= 1 token each and every upstream closed within 100 ms, in the best of 3 bursts.
 
@@ -233,34 +228,35 @@ async def test_mode3_hundred_clients_leave_at_once(
     client and whatever else runs: a scheduler pause shifts all 100 together,
     so a burst may be repeated; all attempts are printed.
     """
-    service = service_for("reference")
+    started = service(variant)
     attempts: list[str] = []
     for _ in range(3):
-        after, closed_ms = await _burst_of_leavers(service, mock)
+        after, closed_ms = await _burst_of_leavers(started, mock)
         assert max(after) <= 5, f"leak: {after}"
         closed_ms.sort()
         attempts.append(
             f"tokens after close max {max(after)} total {sum(after)}, upstream "
             f"closed p50 {closed_ms[50]:.1f} ms max {closed_ms[-1]:.1f} ms"
         )
-        print(f"reference mode 3: {attempts[-1]}")
+        print(f"{variant} mode 3: {attempts[-1]}")
         if max(after) <= 1 and closed_ms[-1] < CLOSE_WITHIN_NS / 1e6:
             return
         await asyncio.sleep(0.5)
     pytest.fail("no burst met <= 1 token and 100 ms: " + "; ".join(attempts))
 
 
-async def test_reference_client_leaves_before_first_token(
-    service_for: ServiceFor, mock: ServerProcess
+@pytest.mark.parametrize("variant", REFERENCES)
+async def test_client_leaves_before_first_token(
+    service: ServiceFor, mock: ServerProcess, variant: str
 ) -> None:
     """A client that gives up during a long TTFT stops the upstream at once, too."""
-    service = service_for("reference")
+    started = service(variant)
     headers = {"X-Mock-Ttft-Ms": "3000", "X-Mock-Tokens": "5"}
-    raw = await RawStream.open(service.url, {"prompt": "hi"}, headers=headers)
+    raw = await RawStream.open(started.url, {"prompt": "hi"}, headers=headers)
     await asyncio.sleep(0.3)
     close_ns = raw.close()
     record = await wait_closed(mock.url, raw.request_id)
     closed_ms = (record["closed_ns"] - close_ns) / 1e6
-    print(f"reference, left during TTFT: upstream closed +{closed_ms:.1f} ms")
+    print(f"{variant}, left during TTFT: upstream closed +{closed_ms:.1f} ms")
     assert record["tokens_generated"] == 0
     assert record["closed_ns"] - close_ns < CLOSE_WITHIN_NS

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from loadtests.systems.processes import ServerProcess
-from tests.integration.service_support import RawStream, Servers, servers_fixture, stream
+from tests.integration.service.service_support import RawStream, Servers, stream
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -15,11 +13,6 @@ TOKEN = "test-bearer-7d1e"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 MAX_PROMPT = 1000
 MAX_BODY = 4096
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    yield from servers_fixture(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import re
 import socket
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ _EVENT_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 
 @dataclass
 class Servers:
-    """Started processes of one test module, stopped together."""
+    """Started processes of one test module, stopped together (conftest.py's ``servers``)."""
 
     tmp: Path
     started: list[ServerProcess] = field(default_factory=list)
@@ -56,12 +56,8 @@ class Servers:
             server.stop()
 
 
-def servers_fixture(tmp_path_factory: Any) -> Iterator[Servers]:
-    servers = Servers(tmp_path_factory.mktemp("servers"))
-    try:
-        yield servers
-    finally:
-        servers.stop_all()
+# ``service_for(variant, *flags)`` (conftest.py): a started service process.
+ServiceFor = Callable[..., ServerProcess]
 
 
 def new_request_id(prefix: str = "t") -> str:

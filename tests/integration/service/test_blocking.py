@@ -1,6 +1,7 @@
 """Loop blocking: the reference keeps the loop free; the sync variants do not.
 
-Real mock_llm, real uvicorn service processes, the open-loop /healthz prober
+The reference's guarantees are checked on both references (``reference``,
+``reference_fast``). Real mock_llm, real uvicorn service processes, the open-loop /healthz prober
 of ``loadtests.client.prober`` in its own process. Only probes due while the streams
 ran count, so a slow prober start cannot make a test vacuous. Margins are wide
 on purpose (two shared, noisy cores).
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +19,17 @@ import pytest
 
 from loadtests.client.prober import collect_prober, spawn_prober
 from loadtests.systems.processes import ServerProcess
-from tests.integration.service_support import (
+from tests.integration.service.service_support import (
     RawStream,
     Servers,
     percentile,
-    servers_fixture,
     stream,
 )
 
 pytestmark = pytest.mark.timeout(120)
 
-SYNC_IN_ASYNC = Path(__file__).parents[2] / "service" / "variants" / "sync_client_in_async.py"
+SYNC_IN_ASYNC = Path(__file__).parents[3] / "service" / "variants" / "sync_client_in_async.py"
 FIVE_STREAMS = {"X-Mock-Ttft-Ms": "50", "X-Mock-Itl-Ms": "50", "X-Mock-Tokens": "20"}
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    yield from servers_fixture(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +59,17 @@ def _line_of(path: Path, needle: str) -> int:
     raise AssertionError(f"{needle!r} not in {path}")
 
 
-async def test_reference_keeps_the_loop_free(servers: Servers, mock: ServerProcess) -> None:
+@pytest.mark.parametrize("variant", ["reference", "reference_fast"])
+async def test_reference_keeps_the_loop_free(
+    servers: Servers, mock: ServerProcess, variant: str
+) -> None:
     """5 streams of 20 tokens x 50 ms: /healthz p99 < 100 ms, TTFTs not serialized."""
-    service = servers.service("reference", mock.url)
+    service = servers.service(variant, mock.url)
     streams, latencies = await _five_streams_probed(service.url, probe_s=2.0)
     assert all(s.status == 200 and len(s.tokens()) == 20 for s in streams)
     ttfts_s = sorted(s.ttft_ns() / 1e9 for s in streams)
     p99 = percentile(latencies, 99)
-    print(f"reference: healthz p99 {p99:.1f} ms over {len(latencies)} probes; TTFTs {ttfts_s}")
+    print(f"{variant}: healthz p99 {p99:.1f} ms over {len(latencies)} probes; TTFTs {ttfts_s}")
     assert len(latencies) >= 40  # the streams last ~1 s: ~50 probes due meanwhile
     assert p99 < 100
     assert ttfts_s[-1] - ttfts_s[0] < 0.5
@@ -108,7 +105,7 @@ async def test_sync_client_in_async_blocks_and_serializes(
     assert f'service_frame="{ours}' in metrics
 
 
-@pytest.mark.parametrize("variant", ["reference", "sync_generator"])
+@pytest.mark.parametrize("variant", ["reference", "reference_fast", "sync_generator"])
 async def test_thread_pool_variant_serves_in_waves_of_40(
     servers: Servers, mock: ServerProcess, variant: str
 ) -> None:
@@ -123,7 +120,7 @@ async def test_thread_pool_variant_serves_in_waves_of_40(
     ttfts_s = sorted(s.ttft_ns() / 1e9 for s in streams)
     print(f"{variant}: TTFT 1st {ttfts_s[0]:.2f} 40th {ttfts_s[39]:.2f} "
           f"41st {ttfts_s[40]:.2f} 60th {ttfts_s[59]:.2f} s")  # fmt: skip
-    if variant == "reference":
+    if variant.startswith("reference"):
         assert ttfts_s[59] < 1.7
     else:
         assert ttfts_s[39] < 1.7

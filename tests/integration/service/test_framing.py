@@ -7,13 +7,11 @@ token is exactly ``"\\n\\ndata:"``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 
 from loadtests.systems.processes import ServerProcess
-from mock_llm.vocabulary import HARD
-from tests.integration.service_support import Servers, servers_fixture, sse_data, stream
+from mock_llm.engine.vocabulary import HARD
+from tests.integration.service.service_support import Servers, ServiceFor, sse_data, stream
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -24,29 +22,12 @@ ECHO = {"X-Mock-Text-Mode": "echo", "X-Mock-Tokens": str(ECHO_TOKENS), "X-Mock-I
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    yield from servers_fixture(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
 def mock(servers: Servers) -> ServerProcess:
     return servers.mock("--ttft-ms", "10")
 
 
-@pytest.fixture(scope="module")
-def service_for(servers: Servers, mock: ServerProcess) -> Callable[[str], ServerProcess]:
-    started: dict[str, ServerProcess] = {}
-
-    def get(variant: str) -> ServerProcess:
-        if variant not in started:
-            started[variant] = servers.service(variant, mock.url)
-        return started[variant]
-
-    return get
-
-
 async def test_reference_keeps_newlines_and_data_prefix_intact(
-    service_for: Callable[[str], ServerProcess],
+    service_for: ServiceFor,
 ) -> None:
     raw = await stream(service_for("reference").url, {"prompt": PROMPT}, headers=ECHO)
     assert raw.status == 200
@@ -58,7 +39,7 @@ async def test_reference_keeps_newlines_and_data_prefix_intact(
 
 
 async def test_reference_relays_every_hard_token_byte_exact(
-    service_for: Callable[[str], ServerProcess],
+    service_for: ServiceFor,
 ) -> None:
     """``hard`` mode puts every HARD token at the odd positions, in order."""
     count = 2 * len(HARD)
@@ -70,7 +51,7 @@ async def test_reference_relays_every_hard_token_byte_exact(
 
 
 async def test_raw_text_framing_corrupts_the_stream(
-    service_for: Callable[[str], ServerProcess],
+    service_for: ServiceFor,
 ) -> None:
     """The same echo through raw text: an SSE parser no longer gets the text back."""
     raw = await stream(service_for("raw_text_framing").url, {"prompt": PROMPT}, headers=ECHO)
@@ -86,7 +67,7 @@ async def test_raw_text_framing_corrupts_the_stream(
 
 
 async def test_accel_header_present_on_reference_missing_on_no_accel_header(
-    service_for: Callable[[str], ServerProcess],
+    service_for: ServiceFor,
 ) -> None:
     ref = await stream(service_for("reference").url, {"prompt": "hi"})
     bad = await stream(service_for("no_accel_header").url, {"prompt": "hi"})

@@ -7,18 +7,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from loadtests.systems.processes import ServerProcess
-from tests.integration.service_support import (
+from tests.integration.service.service_support import (
     RawStream,
     Servers,
+    ServiceFor,
     ledger_records,
     metric_value,
-    servers_fixture,
     stream,
     wait_closed,
 )
@@ -27,18 +26,13 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    yield from servers_fixture(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
 def mock(servers: Servers) -> ServerProcess:
     return servers.mock("--ttft-ms", "10", "--itl-ms", "5", "--tokens", "5")
 
 
 @pytest.fixture(scope="module")
-def service(servers: Servers, mock: ServerProcess) -> ServerProcess:
-    return servers.service("reference", mock.url)
+def service(service_for: ServiceFor) -> ServerProcess:
+    return service_for("reference")
 
 
 @pytest.mark.parametrize(
@@ -81,7 +75,13 @@ async def test_request_id_is_made_when_missing_or_unusable(
     assert len(await ledger_records(mock.url, made)) == 1
 
 
-async def test_metrics_count_streams_tokens_and_disconnects(service: ServerProcess) -> None:
+@pytest.mark.parametrize("variant", ["reference", "reference_fast"])
+async def test_metrics_count_streams_tokens_and_disconnects(
+    service_for: ServiceFor, variant: str
+) -> None:
+    """Upstream streams opened and closed are counted by reference_fast (0 = 0 on the
+    reference, whose streams the SDK's ``AsyncStream`` owns)."""
+    service = service_for(variant)
     name = "streamgauge_service_"
     before = await metric_value(service.url, name + "tokens_relayed_total")
     done = await stream(service.url, {"prompt": "hi"})
@@ -96,11 +96,13 @@ async def test_metrics_count_streams_tokens_and_disconnects(service: ServerProce
     assert await metric_value(service.url, name + "active_streams") == 0
     assert await metric_value(service.url, name + "client_disconnects_total") >= 1
     opened = await metric_value(service.url, name + "upstream_streams_opened_total")
+    if variant == "reference_fast":
+        assert opened >= 2
     assert await metric_value(service.url, name + "upstream_streams_closed_total") == opened
     assert await metric_value(service.url, name + "event_loop_lag_seconds_count") > 0
     async with httpx.AsyncClient() as client:
         stalls = (await client.get(f"{service.url}/debug/stalls")).json()
-    assert stalls["variant"] == "reference"
+    assert stalls["variant"] == variant
     assert isinstance(stalls["stalls"], list)
 
 

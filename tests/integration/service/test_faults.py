@@ -12,17 +12,15 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from loadtests.systems.processes import ServerProcess
-from tests.integration.service_support import (
+from tests.integration.service.service_support import (
     RawStream,
     Servers,
     mock_stats,
-    servers_fixture,
     stream,
     wait_finished,
 )
@@ -31,11 +29,6 @@ pytestmark = pytest.mark.timeout(90)
 
 API_KEY = "sk-test-SECRET-4f2a9c"
 READ_TIMEOUT_S = 1.0
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    yield from servers_fixture(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
