@@ -22,8 +22,10 @@ def parse_settings(argv: Sequence[str], prog: str = "mock_llm") -> MockSettings:
     return parse_settings_cli(MockSettings, argv, prog)
 
 
-async def _serve(settings: MockSettings) -> None:
+async def _serve(settings: MockSettings, prog: str) -> None:
     app = create_app(settings)
+    # One line: peer clients (ignore_eos, max_tokens) need to know which length they get.
+    print(f"{prog}: length rule: {app.length_rule}", file=sys.stderr, flush=True)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((settings.host, settings.port))
@@ -55,7 +57,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "mock_llm") -> None:
     gc.freeze()
     if not settings.cyclic_gc:
         gc.disable()
-    uvloop.run(_serve(settings))
+    uvloop.run(_serve(settings, prog))
 
 
 if __name__ == "__main__":

@@ -77,6 +77,16 @@ class Ledger:
                 if not same:
                     del self._by_id[old.id]
 
+    def rename(self, record: LedgerRecord, request_id: str) -> None:
+        """File ``record`` (already added) under ``request_id`` instead of its arrival id."""
+        same = self._by_id.get(record.id)
+        if same is not None and record in same:
+            same.remove(record)
+            if not same:
+                del self._by_id[record.id]
+        record.id = request_id
+        self._by_id.setdefault(request_id, []).append(record)
+
     def finished(self, record: LedgerRecord) -> None:
         """Persist a finished record to the JSONL file, if one is configured."""
         if self._jsonl is not None:

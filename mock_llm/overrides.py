@@ -1,8 +1,10 @@
-"""Per-request overrides: the body field ``mock`` and ``X-Mock-*`` headers.
+"""Per-request overrides: the body field ``mock``, ``X-Mock-*`` headers, the prompt's marker.
 
 One running mock serves many scenarios: ``extra_body={"mock": {...}}`` from the
-SDK, or headers a proxy-transparent client can set (``X-Mock-Ttft-Ms: 50``,
-``X-Mock-Fault: {"kind": "drop", "at": 3}``). The body wins over headers.
+SDK, headers a proxy-transparent client can set (``X-Mock-Ttft-Ms: 50``,
+``X-Mock-Fault: {"kind": "drop", "at": 3}``), or the keys of the correlation
+marker in the prompt (``[sg:r-1 ttft-ms=50]``, mock_llm/marker.py) for a service
+that forwards neither. Per field, the body wins over headers, headers over the marker.
 """
 
 from __future__ import annotations
@@ -57,11 +59,17 @@ def _header_fault(value: str) -> Any:
     return {"kind": value}
 
 
-def parse_overrides(body_value: object, headers: Mapping[str, str]) -> MockOverrides:
-    """Merge ``X-Mock-*`` headers and the body's ``mock`` object; raise a 400 ApiError."""
+def parse_overrides(
+    body_value: object, headers: Mapping[str, str], marker: MockOverrides = NO_OVERRIDES
+) -> MockOverrides:
+    """Merge the marker's overrides, ``X-Mock-*`` headers and the body's ``mock`` object.
+
+    Invalid headers or body raise a 400 ApiError; the marker was validated when
+    it was found (a malformed one is no marker: mock_llm/marker.py).
+    """
     if body_value is None and not any(name.startswith("x-mock-") for name in headers):
-        return NO_OVERRIDES  # the common case, without a pydantic validation per request
-    merged: dict[str, Any] = {}
+        return marker  # the common case, without a pydantic validation per request
+    merged: dict[str, Any] = marker.model_dump(exclude_unset=True)
     try:
         for name, value in headers.items():
             if not name.startswith("x-mock-"):

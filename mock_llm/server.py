@@ -11,8 +11,10 @@ lives at module level, so tests can run several servers side by side.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import json
+import logging
 import os
 import resource
 import socket
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from .engine.admission import Admission
 from .engine.chunk_writer import WRITE_PATH
 from .engine.folding import fold_then
-from .engine.planning import plan_stream, random_fault
+from .engine.planning import length_rule, plan_stream, random_fault
 from .engine.request_random import Draws, LazyRandom, request_seed
 from .engine.scheduler import TimerWheel
 from .engine.streams import StreamPlan, TokenStream
@@ -33,11 +35,14 @@ from .http.completion_request import CompletionRequest, parse_request
 from .http.connection import HttpConnection, Request
 from .http.wire import ApiError, ChunkEncoder, rate_limited, status_error
 from .ledger import Ledger, LedgerRecord
-from .overrides import FaultSpec, parse_overrides
-from .settings import MockSettings
+from .marker import MarkerSearch, find_marker, without_marker
+from .overrides import NO_OVERRIDES, FaultSpec, MockOverrides, parse_overrides
+from .settings import UNRESTRICTED_MODEL_ID, MockSettings
 from .stats import MockStats, build_registry, render
 
 Handler = Callable[[HttpConnection, Request], None]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -66,7 +71,9 @@ class MockServer:
         self.stats = MockStats()
         self.registry = build_registry(self.stats)
         self.vocabulary = Vocabulary()
-        self.models = [settings.model, *settings.extra_models]
+        # Empty: any model id is accepted (and echoed back, as OpenAI does).
+        self.models = frozenset(settings.models)
+        self.length_rule = length_rule(settings)
         self._scheduler: TimerWheel | None = None
         self._admission = Admission(settings, self.stats)
         self._fault_uses: dict[str, int] = {}
@@ -165,16 +172,21 @@ class MockServer:
         return {"id": model, "object": "model", "created": 1_700_000_000, "owned_by": "mock_llm"}
 
     def _list_models(self, conn: HttpConnection, request: Request) -> None:
+        """The ``models`` setting; when it is empty (any id accepted), ``mock-gpt`` alone.
+
+        A client that picks the first listed id (a benchmark tool's default)
+        gets one the mock serves either way.
+        """
         self._check_auth(request)
+        listed = self.settings.models or [UNRESTRICTED_MODEL_ID]
         self._count(200)
-        conn.respond(
-            200, _json({"object": "list", "data": [self._model_obj(m) for m in self.models]})
-        )
+        conn.respond(200, _json({"object": "list", "data": [self._model_obj(m) for m in listed]}))
 
     def _get_model(self, conn: HttpConnection, request: Request) -> None:
+        """Any id when unrestricted (it would be served), else 404 for an id not listed."""
         self._check_auth(request)
         model = request.path[len("/v1/models/") :]
-        if model not in self.models:
+        if not self._serves(model):
             raise self._unknown_model(model)
         self._count(200)
         conn.respond(200, _json(self._model_obj(model)))
@@ -210,6 +222,8 @@ class MockServer:
                 "tick_us": self.settings.tick_us,
                 "cyclic_gc": gc.isenabled(),
                 "write_path": WRITE_PATH,
+                "models": self.settings.models or None,
+                "length_rule": self.length_rule,
             }
             self._count(200)
             conn.respond(200, _json(body))
@@ -236,6 +250,9 @@ class MockServer:
         auth = request.headers.get("authorization", "")
         if not auth.startswith("Bearer ") or auth[len("Bearer ") :] != key:
             raise ApiError(401, "Incorrect API key provided. (mock_llm)", code="invalid_api_key")
+
+    def _serves(self, model: str) -> bool:
+        return not self.models or model in self.models
 
     def _unknown_model(self, model: str) -> ApiError:
         return ApiError(
@@ -331,7 +348,6 @@ class MockServer:
             self.ledger.finished(record)
             return
         now = job.dispatched_ns
-        request_id = record.id
         try:
             parsed, plan = self._accept(request, record, id_header)
         except ApiError as error:
@@ -344,7 +360,8 @@ class MockServer:
             return
         record.tokens_planned = sum(plan.chunk_tokens)
         chat = record.endpoint == "chat"
-        completion_id = ("chatcmpl-" if chat else "cmpl-") + request_id[-24:]
+        # record.id, not the id at arrival: the prompt's marker may have named it.
+        completion_id = ("chatcmpl-" if chat else "cmpl-") + record.id[-24:]
         encoder = ChunkEncoder(
             endpoint="chat" if chat else "completion",
             completion_id=completion_id,
@@ -380,9 +397,11 @@ class MockServer:
         parsed = parse_request(record.endpoint, request.body)  # type: ignore[arg-type]
         record.model = parsed.model
         record.stream = parsed.stream
-        if parsed.model not in self.models:
+        # Before anything can reject it: a rejected request's record carries the marker's id.
+        parsed, marked = self._apply_marker(parsed, request, record, id_header)
+        if not self._serves(parsed.model):
             raise self._unknown_model(parsed.model)
-        overrides = parse_overrides(parsed.mock, request.headers)
+        overrides = parse_overrides(parsed.mock, request.headers, marked)
         seed = self.settings.seed if overrides.seed is None else overrides.seed
         rng = LazyRandom(request_seed(seed, record.seq))
         fault = self._choose_fault(overrides.fault, rng, record.id)
@@ -395,6 +414,37 @@ class MockServer:
             raise status_error(fault.status, retry_after)
         plan = plan_stream(self.settings, self.vocabulary, parsed, overrides, fault, rng, id_header)
         return parsed, plan
+
+    def _apply_marker(
+        self,
+        parsed: CompletionRequest,
+        request: Request,
+        record: LedgerRecord,
+        id_header: list[tuple[str, str]],
+    ) -> tuple[CompletionRequest, MockOverrides]:
+        """Find the prompt's marker: its id names the record unless an ``x-request-id`` came.
+
+        Returns the request with the marker cut out of its prompt (echo mode
+        echoes what the user wrote) and the marker's overrides, which headers
+        and the body override field by field.
+        """
+        search: MarkerSearch = find_marker(parsed.prompt_text, *parsed.marker_span)
+        if search.malformed:
+            self.stats.markers_malformed += len(search.malformed)
+            self.stats.marker_malformed_last = search.malformed[0]
+            for why in search.malformed:
+                _log.debug("request %s: '[sg:' in the prompt is no marker: %s", record.id, why)
+        marker = search.marker
+        if marker is None:
+            return parsed, NO_OVERRIDES
+        self.stats.markers_seen += 1
+        if not request.headers.get("x-request-id"):
+            self.ledger.rename(record, marker.request_id)
+            id_header[0] = ("x-request-id", marker.request_id)
+        stripped = dataclasses.replace(
+            parsed, prompt_text=without_marker(parsed.prompt_text, marker), marker_span=(0, 0)
+        )
+        return stripped, marker.overrides
 
     def _choose_fault(
         self, requested: FaultSpec | None, rng: Draws, request_id: str

@@ -19,19 +19,28 @@ ItlDistribution = Literal["constant", "normal", "lognormal"]
 LengthMode = Literal["fixed", "max_tokens", "uniform", "normal"]
 FaultKind = Literal["status", "error_event", "drop", "stall", "malformed", "no_done"]
 
+UNRESTRICTED_MODEL_ID = "mock-gpt"
+"""What ``GET /v1/models`` lists when ``models`` is empty (any id is accepted)."""
+
 
 class MockSettings(BaseSettings):
-    """Every knob of the fake upstream; per-request ``mock`` overrides win over these."""
+    """Every knob of the fake upstream. Per request, overrides win over these: the body's
+    ``mock`` object, then ``X-Mock-*`` headers, then the keys of the prompt's marker
+    (``[sg:<id> ttft-ms=50 tokens=60]``, for services that forward only the prompt; its id
+    names the ledger record when no ``x-request-id`` header came).
+    """
 
     model_config = SettingsConfigDict(env_prefix="MOCK_LLM_", extra="forbid")
 
     host: str = Field("127.0.0.1", description="interface to bind (loopback by default)")
     port: int = Field(8100, ge=0, le=65535, description="TCP port; 0 picks a free one")
 
-    model: str = Field("mock-gpt", description="model id served (also listed by /v1/models)")
-    extra_models: list[str] = Field(
-        default_factory=list,
-        description="more accepted model ids",
+    models: list[str] = Field(
+        # A plain default (pydantic copies it per instance) so --help shows it.
+        [],
+        description="accept only these model ids (others get 404 model_not_found); none: "
+        "accept any id and echo it back in the response; /v1/models lists these, or "
+        f"{UNRESTRICTED_MODEL_ID} when any is accepted",
         json_schema_extra={"metavar": "MODEL"},
     )
     api_key: str | None = Field(
@@ -48,14 +57,23 @@ class MockSettings(BaseSettings):
     itl_distribution: ItlDistribution = Field("constant", description="ITL distribution")
     itl_jitter_ms: float = Field(0.0, ge=0, description="ITL standard deviation (normal/lognormal)")
 
-    tokens: int = Field(50, ge=1, description="output length (mean when drawn)")
+    tokens: int = Field(
+        50,
+        ge=1,
+        description="output length (mean when drawn); a request's max_tokens caps it, and "
+        "ignore_eos with max_tokens makes it exactly max_tokens",
+    )
     length_mode: LengthMode = Field(
-        "fixed", description="fixed | max_tokens (exactly max_tokens) | uniform | normal"
+        "fixed",
+        description="fixed | max_tokens (exactly max_tokens when sent) | uniform | normal; "
+        "the rule in force is printed at startup and in /mock/stats (length_rule)",
     )
     tokens_spread: int = Field(0, ge=0, description="uniform half-width or normal stddev")
     tokens_per_chunk: int = Field(1, ge=1, le=64, description="tokens sent per SSE chunk")
     text_mode: TextMode = Field(
-        "words", description="words | hard (newlines, quotes, CJK) | echo | long (64 KiB tokens)"
+        "words",
+        description="words | hard (newlines, quotes, CJK) | "
+        "echo (the prompt, its marker cut out) | long (64 KiB tokens)",
     )
     seed: int = Field(0, description="seed of every random draw (latency, text, faults)")
 

@@ -36,6 +36,11 @@ class MockStats:
         self.disconnects = 0
         self.active_streams = 0
         self.queued = 0
+        # The prompt's correlation marker (mock_llm/marker.py): requests that carried
+        # one, and '[sg:' texts that were none (with the latest reason).
+        self.markers_seen = 0
+        self.markers_malformed = 0
+        self.marker_malformed_last: str | None = None
         self.lateness_counts = [0] * (len(LATENESS_BOUNDS_NS) + 1)
         self.lateness_sum_ns = 0
         self.lateness_max_ns = 0
@@ -98,6 +103,9 @@ class MockStats:
             "disconnects": self.disconnects,
             "active_streams": self.active_streams,
             "queued": self.queued,
+            "markers_seen": self.markers_seen,
+            "markers_malformed": self.markers_malformed,
+            "marker_malformed_last": self.marker_malformed_last,
             "lateness_tokens": sum(self.lateness_counts),
             "lateness_p50_ns": self.lateness_quantile_ns(0.50),
             "lateness_p99_ns": self.lateness_quantile_ns(0.99),
@@ -133,6 +141,16 @@ class _StatsCollector(Collector):
         )
         yield CounterMetricFamily(
             "mock_llm_disconnects", "Clients gone mid-response", value=s.disconnects
+        )
+        yield CounterMetricFamily(
+            "mock_llm_markers_seen",
+            "Requests whose prompt carried a well-formed correlation marker",
+            value=s.markers_seen,
+        )
+        yield CounterMetricFamily(
+            "mock_llm_markers_malformed",
+            "Marker-like texts in prompts that were not well-formed markers",
+            value=s.markers_malformed,
         )
         yield GaugeMetricFamily(
             "mock_llm_active_streams", "Streams generating", value=s.active_streams

@@ -25,6 +25,28 @@ def random_fault(settings: MockSettings, rng: Draws) -> FaultSpec | None:
     return None
 
 
+def length_rule(settings: MockSettings) -> str:
+    """How :func:`plan_stream` picks a stream's length under ``settings``, in one line.
+
+    Printed at startup and reported by ``/mock/stats`` (``length_rule``).
+    """
+    s = settings
+    spread = s.tokens_spread
+    if s.length_mode == "max_tokens":
+        base = f"exactly max_tokens when the request sends it, else {s.tokens} tokens"
+    elif s.length_mode == "uniform" and spread > 0:
+        base = f"uniform {max(1, s.tokens - spread)}..{s.tokens + spread} tokens"
+    elif s.length_mode == "normal" and spread > 0:
+        base = f"normal(mean {s.tokens}, sd {spread}) tokens, at least 1"
+    else:
+        base = f"{s.tokens} tokens"
+    return (
+        f"{base} (length_mode {s.length_mode}); a request's mock tokens replaces that with "
+        "exactly its count; max_tokens caps either (finish_reason length); ignore_eos with "
+        "max_tokens: exactly max_tokens, over every other rule"
+    )
+
+
 def _chunked(
     vocabulary: Vocabulary, words: list[str], encoded: list[bytes], per_chunk: int
 ) -> tuple[tuple[bytes, ...], tuple[int, ...]]:
@@ -52,6 +74,8 @@ def plan_stream(  # noqa: PLR0917 - one call site; every argument is a distinct 
     s = settings
     tokens = ov.tokens if ov.tokens is not None else s.tokens
     mode = s.length_mode if ov.tokens is None else "fixed"
+    if req.ignore_eos and req.max_tokens is not None:
+        mode = "max_tokens"  # whatever else asked for a length (length_rule says so)
     n_tokens, finish = draw_output_tokens(
         rng, mode=mode, tokens=tokens, spread=s.tokens_spread, max_tokens=req.max_tokens
     )

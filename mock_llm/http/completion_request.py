@@ -22,6 +22,11 @@ class CompletionRequest:
     include_usage: bool
     max_tokens: int | None
     mock: object
+    # Where the correlation marker may be: ``prompt_text[start:end]`` is the
+    # last user message's text (chat) or the last prompt (completions).
+    marker_span: tuple[int, int] = (0, 0)
+    # vLLM's extension: generate exactly max_tokens, never stopping early.
+    ignore_eos: bool = False
 
 
 def _bad(message: str, param: str | None) -> ApiError:
@@ -37,16 +42,26 @@ def _optional_int(body: dict[str, Any], key: str) -> int | None:
     return value
 
 
-def _message_text(messages: object) -> str:
+def _joined(parts: list[str], first: int, stop: int) -> tuple[str, tuple[int, int]]:
+    """``"\n".join(parts)`` and where ``parts[first:stop]`` sit in it."""
+    start = sum(len(p) + 1 for p in parts[:first])
+    end = start + max(0, sum(len(p) + 1 for p in parts[first:stop]) - 1)
+    return "\n".join(parts), (start, end)
+
+
+def _message_text(messages: object) -> tuple[str, tuple[int, int]]:
+    """Every message's text joined by newlines, and the span of the last user message's."""
     if not isinstance(messages, list) or not messages:
         raise _bad("'messages' must be a non-empty array.", "messages")
     parts: list[str] = []
+    user = (0, 0)  # parts[first:stop] of the last user message
     for i, msg in enumerate(messages):
         if not isinstance(msg, dict) or not isinstance(msg.get("role"), str):
             raise _bad(
                 f"Invalid 'messages[{i}]': expected an object with a 'role'.", f"messages[{i}]"
             )
         content = msg.get("content")
+        first = len(parts)
         if isinstance(content, str):
             parts.append(content)
         elif isinstance(content, list):
@@ -58,15 +73,42 @@ def _message_text(messages: object) -> str:
                 f"Invalid 'messages[{i}].content': expected a string or an array.",
                 f"messages[{i}].content",
             )
-    return "\n".join(parts)
+        if msg["role"] == "user":
+            user = (first, len(parts))
+    return _joined(parts, *user)
 
 
-def _prompt_text(prompt: object) -> str:
+def _prompt_text(prompt: object) -> tuple[str, tuple[int, int]]:
+    """The prompt (several joined by newlines), and the span of the last one."""
     if isinstance(prompt, str):
-        return prompt
+        return prompt, (0, len(prompt))
     if isinstance(prompt, list) and all(isinstance(p, str) for p in prompt):
-        return "\n".join(prompt)
+        return _joined(prompt, len(prompt) - 1, len(prompt)) if prompt else ("", (0, 0))
     raise _bad("Invalid 'prompt': expected a string or an array of strings.", "prompt")
+
+
+def _optional_bool(body: dict[str, Any], name: str) -> bool:
+    """``false`` when absent or ``null``; a 400 for anything but a boolean."""
+    value = body.get(name)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _bad(f"Invalid '{name}': expected a boolean, got {value!r}.", name)
+    return value
+
+
+def _include_usage(body: dict[str, Any], stream: bool) -> bool:
+    options = body.get("stream_options")
+    if options is None:
+        return False
+    if not isinstance(options, dict):
+        raise _bad("Invalid 'stream_options': expected an object.", "stream_options")
+    if not stream:
+        raise _bad(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            "stream_options",
+        )
+    return bool(options.get("include_usage"))
 
 
 def parse_request(endpoint: Endpoint, raw: bytes) -> CompletionRequest:
@@ -83,28 +125,17 @@ def parse_request(endpoint: Endpoint, raw: bytes) -> CompletionRequest:
     if endpoint == "chat":
         if "messages" not in body:
             raise _bad("Missing required parameter: 'messages'.", "messages")
-        text = _message_text(body["messages"])
+        text, span = _message_text(body["messages"])
     else:
         if "prompt" not in body:
             raise _bad("Missing required parameter: 'prompt'.", "prompt")
-        text = _prompt_text(body["prompt"])
-    stream = body.get("stream", False)
-    if stream is None:
-        stream = False
-    if not isinstance(stream, bool):
-        raise _bad(f"Invalid 'stream': expected a boolean, got {stream!r}.", "stream")
-    options = body.get("stream_options")
-    if options is not None and not isinstance(options, dict):
-        raise _bad("Invalid 'stream_options': expected an object.", "stream_options")
-    if options is not None and not stream:
-        raise _bad(
-            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-            "stream_options",
-        )
-    include_usage = bool(options and options.get("include_usage"))
+        text, span = _prompt_text(body["prompt"])
+    stream = _optional_bool(body, "stream")
+    include_usage = _include_usage(body, stream)
     max_tokens = _optional_int(body, "max_completion_tokens")
     if max_tokens is None:
         max_tokens = _optional_int(body, "max_tokens")
+    ignore_eos = _optional_bool(body, "ignore_eos")
     return CompletionRequest(
         endpoint=endpoint,
         model=model,
@@ -113,4 +144,6 @@ def parse_request(endpoint: Endpoint, raw: bytes) -> CompletionRequest:
         include_usage=include_usage,
         max_tokens=max_tokens,
         mock=body.get("mock"),
+        marker_span=span,
+        ignore_eos=ignore_eos,
     )

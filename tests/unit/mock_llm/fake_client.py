@@ -37,8 +37,11 @@ def request(stream: bool, **extra: object) -> bytes:
     return raw_post(body)
 
 
-def raw_post(body: bytes, path: bytes = b"/v1/chat/completions") -> bytes:
+def raw_post(
+    body: bytes, path: bytes = b"/v1/chat/completions", headers: dict[str, str] | None = None
+) -> bytes:
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items()).encode()
     return (
-        b"POST %b HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        b"Content-Length: %d\r\n\r\n%b" % (path, len(body), body)
+        b"POST %b HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n%b"
+        b"Content-Length: %d\r\n\r\n%b" % (path, extra, len(body), body)
     )

@@ -31,7 +31,13 @@ def test_help_shows_no_pydantic_internals(internal: str) -> None:
 @pytest.mark.parametrize(
     "shown",
     [
-        "--extra-models MODEL[,MODEL...]",
+        "--models MODEL[,MODEL...]",
+        "none: accept any id and echo it back",
+        "(default: none)",
+        "ignore_eos with max_tokens makes it exactly max_tokens",
+        "printed at startup and in /mock/stats (length_rule)",
+        "then the keys of the prompt's marker",
+        "echo (the prompt, its marker cut out)",
         "--fault-kinds KIND[,KIND...]",
         "KIND: one of status, error_event, drop, stall, malformed, no_done",
         "(default: error_event,drop,malformed)",
@@ -56,20 +62,29 @@ def test_python_m_mock_llm_help_exits_0(capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit) as info:
         parse_settings(["--help"])
     assert info.value.code == 0
-    assert "--extra-models MODEL[,MODEL...]" in capsys.readouterr().out
+    assert "--models MODEL[,MODEL...]" in capsys.readouterr().out
 
 
 def test_no_flags_give_the_models_defaults() -> None:
     assert parse_settings([]) == MockSettings()
 
 
+def test_any_model_id_by_default_and_the_old_model_flags_are_gone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--models`` (empty: any id) replaced ``--model`` and ``--extra-models``."""
+    assert parse_settings([]).models == []
+    for old in ("--model", "--extra-models"):
+        with pytest.raises(SystemExit) as info:
+            parse_settings([old, "x"])
+        assert info.value.code == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
 def test_list_flags_take_commas_a_repeated_flag_or_nothing() -> None:
-    assert parse_settings(["--extra-models", "a,b"]).extra_models == ["a", "b"]
-    assert parse_settings(["--extra-models", "a", "--extra-models", "b, c"]).extra_models == [
-        "a",
-        "b",
-        "c",
-    ]
+    assert parse_settings(["--models", "a,b"]).models == ["a", "b"]
+    assert parse_settings(["--models", "a", "--models", "b, c"]).models == ["a", "b", "c"]
+    assert parse_settings(["--models", ""]).models == []
     assert parse_settings(["--fault-kinds", "status,drop"]).fault_kinds == ["status", "drop"]
     assert parse_settings(["--fault-kinds", ""]).fault_kinds == []
 
@@ -115,9 +130,9 @@ def test_each_bad_value_gets_its_own_line(capsys: pytest.CaptureFixture[str]) ->
 
 def test_env_is_read_and_flags_win(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOCK_LLM_TOKENS", "7")
-    monkeypatch.setenv("MOCK_LLM_EXTRA_MODELS", '["x","y"]')
+    monkeypatch.setenv("MOCK_LLM_MODELS", '["x","y"]')
     assert parse_settings([]).tokens == 7
-    assert parse_settings([]).extra_models == ["x", "y"]
+    assert parse_settings([]).models == ["x", "y"]
     assert parse_settings(["--tokens", "9"]).tokens == 9
 
 

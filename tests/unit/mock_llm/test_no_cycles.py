@@ -138,6 +138,15 @@ async def test_errors_faults_and_rejections_leave_no_cyclic_garbage() -> None:
         b"GARBAGE / HTTP/1.1\r\n\r\n",
         *(request(True, mock={"fault": fault}) for fault in faults),
         request(False, mock={"fault": {"kind": "drop"}}),
+        # The prompt's marker: used, malformed (each way of failing), under a bad body field.
+        *(
+            request(True, messages=[{"role": "user", "content": f"hi {marker}"}])
+            for marker in (
+                "[sg:c-1 tokens=2 fault=drop fault-at=1]",
+                "[sg:c-2 text-mode=poetry] [sg:c-3 nope=1] [sg:c-4",
+            )
+        ),
+        request(True, messages=[{"role": "user", "content": "[sg:c-5]"}], mock={"tokens": 0}),
     ]
     gc.collect()
     gc.disable()
