@@ -2,7 +2,8 @@
 
 Services forward the prompt, not the harness's headers, so the harness appends
 ``[sg:<request-id>]`` or ``[sg:<request-id> key=value ...]`` to every prompt
-(its side: ``loadtests/client/marker.py``, which states the grammar). The mock
+(the harness writes it by the same grammar; tests/unit/test_marker_agreement.py keeps
+the writer and this parser in agreement). The mock
 looks in the last user message (chat) or the last prompt (completions):
 
 - the LAST well-formed marker there wins, so a prompt quoting another request's

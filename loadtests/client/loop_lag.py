@@ -1,7 +1,7 @@
 """Event-loop lag of the measuring process itself (self-calibration).
 
 A sleep loop timed with ``perf_counter_ns`` (not ``loop.time()``: uvloop's
-advances in 1 ms steps, FACTS.md). Lag = how late each wake-up was. A client
+advances in 1 ms steps, docs/behaviours.md#event-loop-lag). Lag = how late each wake-up was. A
 whose own loop lags cannot time arrivals; its results are marked invalid.
 """
 

@@ -4,7 +4,7 @@ Blocking in a service shows up as latency of a trivial endpoint. The prober
 sends at fixed times whatever happened to earlier probes (open loop), on a
 fresh connection each, so one stalled probe never delays the next one's send.
 It runs in its own process: a prober inside the load generator measured the
-load generator (FACTS.md: p99 792 ms inside vs 33 ms separate).
+load generator (p99 792 ms inside vs 33 ms separate: docs/behaviours.md#event-loop-lag).
 
 ``python -m loadtests.client.prober URL --rate 50 --duration 5`` prints one JSON
 object: ``{"samples": [[intended_ns, sent_ns, done_ns, status], ...]}``.

@@ -34,6 +34,9 @@ class RequestRecord:
     closed loop); ``sent_ns`` is when it was actually sent. ``reads`` holds
     ``(arrival_ns, raw bytes)`` for each socket read of the body, so the first byte time
     is ``reads[0][0]``. ``closed_ns`` is when the client finished or closed the stream.
+    ``response_headers`` holds the response's headers, names lower-cased (``auto``
+    reads the Content-Type); ``complete`` is true when the HTTP message ended normally
+    (not cut off, not left early), which ends a body that has no end marker.
     """
 
     request_id: str
@@ -46,10 +49,17 @@ class RequestRecord:
     reads: list[tuple[int, bytes]] = field(default_factory=list)
     closed_ns: int | None = None
     error: str | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    complete: bool = False
 
     def add_read(self, arrival_ns: int, data: bytes) -> None:
         """Append one read; ``arrival_ns`` must be stamped before ``data`` is parsed."""
         self.reads.append((arrival_ns, data))
+
+    @property
+    def content_type(self) -> str | None:
+        """The response's Content-Type header, if it had one."""
+        return self.response_headers.get("content-type")
 
     @property
     def first_byte_ns(self) -> int | None:

@@ -77,6 +77,7 @@ class _Response(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.record.headers_ns = self._now
+        self.record.response_headers = dict(self.headers)
         self.record.status = self._parser.get_status_code()
 
     def on_body(self, body: bytes) -> None:
@@ -84,6 +85,7 @@ class _Response(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self.complete = True
+        self.record.complete = True
         self.finish(None)
 
     def connection_lost(self, exc: Exception | None) -> None:

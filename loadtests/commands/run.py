@@ -1,18 +1,21 @@
 """``streamgauge run``: start everything, run the four scenarios, explain the results.
 
-With no arguments: mock_llm, one service process per variant, nginx when it
-is installed; about 2-3 minutes on a 2-core machine. ``--target URL`` measures
-a user's streaming endpoint instead, and ``--mock URL`` (the mock_llm that
-service uses upstream) turns on the ledger-based disconnect scenario for it.
+With no arguments: mock_llm, one service process per variant, and nginx; about 2-3
+minutes on a 2-core machine, exit 0 when every teaching bug reproduces. ``--app
+MODULE:ATTR`` starts a team's own ASGI app in front of a mock_llm of its own and
+measures it unmodified; ``--target URL`` measures one already running (``--mock URL``:
+the mock_llm it streams from, for the ledger-based checks). Either gets one plain-word
+judgement per scenario and exit 0 (ok), 1 (a problem found) or 2 (not measurable).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import re
 import shlex
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,19 +23,19 @@ from typing import Any
 import uvloop
 from rich.console import Console
 
-from ..client.endpoints import Endpoint, mock_endpoint, service_endpoint
+from ..client.endpoints import Endpoint
 from ..report import files as report
 from ..report import plots
-from ..scenarios import expectations
-from ..scenarios.blocking import run_blocking
-from ..scenarios.buffering import headline as buffering_headline
-from ..scenarios.buffering import paths_for, run_buffering
-from ..scenarios.disconnect import run_disconnect
+from ..report.headline import embedded_headline, target_headline
+from ..scenarios import expectations, judgement
 from ..scenarios.result import ScenarioResult
-from ..scenarios.ttft import run_ttft
-from ..systems.environment import ALL_VARIANTS, Environment, embedded, external
+from ..scenarios.suite import SuitePlan, run_suite
+from ..systems.environment import ALL_VARIANTS, Environment, app, embedded, external
+from ..systems.front_proxy import ProxySpec, find_binary, parse_proxy, running_front_proxy
+from ..systems.processes import ServerStartError
 
 SCENARIOS: tuple[str, ...] = report.SCENARIO_KEYS
+_APP_SPEC = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 
 
 def _csv(choices: Sequence[str], what: str):  # type: ignore[no-untyped-def]
@@ -47,6 +50,20 @@ def _csv(choices: Sequence[str], what: str):  # type: ignore[no-untyped-def]
         return items
 
     return parse
+
+
+def _key_value(value: str) -> tuple[str, str]:
+    key, sep, val = value.partition("=")
+    if not sep or not key.strip() or key != key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {value!r}")
+    return key, val
+
+
+def _proxy(value: str) -> ProxySpec:
+    try:
+        return parse_proxy(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser(prog: str = "streamgauge run") -> argparse.ArgumentParser:
@@ -66,16 +83,48 @@ def build_parser(prog: str = "streamgauge run") -> argparse.ArgumentParser:
         help="service variants to start and measure (default: each scenario's set)",
     )
     p.add_argument(
+        "--app",
+        metavar="MODULE:ATTR",
+        default=None,
+        help="your ASGI app, as uvicorn takes it (main:app): started under uvicorn with "
+        "OPENAI_BASE_URL pointing at a mock_llm of its own, measured, stopped",
+    )
+    p.add_argument(
+        "--app-dir",
+        metavar="DIR",
+        type=Path,
+        default=Path(),
+        help="where --app's module is imported from (default: the current directory)",
+    )
+    p.add_argument(
+        "--env",
+        metavar="KEY=VALUE",
+        type=_key_value,
+        action="append",
+        default=[],
+        help="an environment variable for --app (repeatable)",
+    )
+    p.add_argument(
+        "--proxy",
+        metavar="KIND:TEMPLATE",
+        type=_proxy,
+        default=None,
+        help="put a private proxy in front of --app or --target, as you deploy it: "
+        "haproxy:defaults, haproxy:no_delay, nginx:defaults, ... (deploy/)",
+    )
+    p.add_argument(
         "--target",
         metavar="URL",
         default=None,
-        help="base URL of your streaming service (instead of the embedded variants)",
+        help="base URL of your running streaming service (instead of the embedded variants)",
     )
     p.add_argument(
+        "--path",
         "--target-path",
+        dest="target_path",
         metavar="PATH",
         default="/chat/stream",
-        help="streaming POST path on --target (default: %(default)s)",
+        help="the streaming POST path of --app or --target (default: %(default)s)",
     )
     p.add_argument(
         "--target-format",
@@ -106,9 +155,26 @@ def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None
         if url is not None and not url.startswith("http://"):
             parser.error(f"--{name} must be an http:// URL, got {url!r}")
     if args.mock and not args.target:
-        parser.error("--mock goes with --target (the embedded default starts its own mock)")
-    if args.target and args.variants:
-        parser.error("--variants selects embedded variants; it cannot be combined with --target")
+        parser.error(
+            "--mock goes with --target (the embedded default and --app start their own mock)"
+        )
+    if args.app and args.target:
+        parser.error("--app starts your service; --target measures one already running: not both")
+    if (args.target or args.app) and args.variants:
+        parser.error("--variants selects embedded variants; not with --target or --app")
+    if args.env and not args.app:
+        parser.error("--env sets the environment of --app")
+    if args.app is not None and not _APP_SPEC.fullmatch(args.app):
+        parser.error(f"--app takes MODULE:ATTR (like uvicorn), got {args.app!r}")
+    if args.proxy and not (args.app or args.target):
+        parser.error("--proxy goes in front of --app or --target")
+    if args.proxy and find_binary(args.proxy.kind) is None:
+        parser.error(
+            f"--proxy {args.proxy.kind} needs the {args.proxy.kind} binary "
+            f"(apt-get install {args.proxy.kind})"
+        )
+    if not args.app_dir.is_dir():
+        parser.error(f"--app-dir {args.app_dir} is not a directory")
 
 
 def _variants_needed(args: argparse.Namespace) -> list[str]:
@@ -126,6 +192,25 @@ def _variants_needed(args: argparse.Namespace) -> list[str]:
 def _environment(
     args: argparse.Namespace, log_dir: Path, console: Console
 ) -> Iterator[Environment]:
+    with _service(args, log_dir, console) as env:
+        if args.proxy is None:
+            yield env
+            return
+        with running_front_proxy(args.proxy, env.services["target"], log_dir / "proxy") as url:
+            yield dataclasses.replace(
+                env,
+                services={"target": url},
+                described_as=f"{env.described_as} behind {args.proxy.label}",
+            )
+
+
+@contextlib.contextmanager
+def _service(args: argparse.Namespace, log_dir: Path, console: Console) -> Iterator[Environment]:
+    if args.app:
+        console.print(f"[bold]starting[/] mock_llm + your app {args.app} ...")
+        with app(args.app, log_dir, app_dir=args.app_dir, extra_env=dict(args.env)) as env:
+            yield env
+        return
     if args.target:
         yield external(args.target, args.mock)
         return
@@ -137,120 +222,11 @@ def _environment(
         yield env
 
 
-def _endpoints(env: Environment, args: argparse.Namespace, scenario: str) -> list[Endpoint]:
-    if env.external_target:
-        (url,) = env.services.values()
-        fmt = args.target_format
-        return [Endpoint(name="target", url=url + args.target_path, format=fmt)]
-    wanted = args.variants or expectations.DEFAULT_VARIANTS[scenario]
-    return [service_endpoint(v, env.services[v]) for v in wanted if v in env.services]
-
-
-async def _run_scenarios(
-    env: Environment, args: argparse.Namespace, console: Console
-) -> dict[str, ScenarioResult]:
-    results: dict[str, ScenarioResult] = {}
-    shape = env.forwards_mock_headers
-    for scenario in args.scenarios:
-        started = time.monotonic()
-        console.print(f"[bold cyan]scenario {scenario}[/] ...")
-        endpoints = _endpoints(env, args, scenario)
-        names = [e.name for e in endpoints]
-        if scenario == "ttft":
-            direct = mock_endpoint(env.mock_url) if env.mock_url else None
-            table = {"target": "ok"} if env.external_target else expectations.TTFT
-            result = await run_ttft(
-                endpoints,
-                direct=direct,
-                shape_upstream=shape,
-                expected=expectations.expected_for(table, [*names, "direct_to_mock"]),
-            )
-        elif scenario == "blocking":
-            table = {"target": "ok"} if env.external_target else expectations.BLOCKING
-            result = await run_blocking(
-                endpoints, shape_upstream=shape, expected=expectations.expected_for(table, names)
-            )
-        elif scenario == "disconnect":
-            if env.mock_url is None:
-                result = ScenarioResult(
-                    name="disconnect",
-                    settings={},
-                    numbers={},
-                    verdicts={},
-                    valid=False,
-                    skipped="needs --mock: the mock_llm your "
-                    "service streams from (its ledger is the ground truth)",
-                )
-            else:
-                subjects = [
-                    f"{n}/{m}" for n in names for m in ("close_after", "stop_reading", "burst")
-                ]
-                table = (
-                    dict.fromkeys(subjects, "ok")
-                    if env.external_target
-                    else expectations.DISCONNECT
-                )
-                result = await run_disconnect(
-                    endpoints,
-                    mock_url=env.mock_url,
-                    shape_upstream=shape,
-                    expected=expectations.expected_for(table, subjects),
-                )
-        else:
-            result = await _buffering(env, endpoints)
-        results[scenario] = result
-        for line in result.evidence:
-            console.print(f"  {line}")
-        if result.skipped:
-            console.print(f"  [yellow]skipped:[/] {result.skipped}")
-        console.print(f"  [dim]{time.monotonic() - started:.1f} s[/]")
-    return results
-
-
-async def _buffering(env: Environment, endpoints: Sequence[Endpoint]) -> ScenarioResult:
-    urls = {e.name: e.base_url for e in endpoints}
-    if env.external_target:
-        return await run_buffering(
-            urls, paths=paths_for("target"), shape_upstream=env.forwards_mock_headers
-        )
-    return await run_buffering(urls)
-
-
-def headline(results: dict[str, ScenarioResult]) -> list[str]:
-    """The few sentences a newcomer should read first."""
-    lines: list[str] = []
-    blk = results.get("blocking")
-    if blk and "sync_client_in_async" in blk.numbers and "reference" in blk.numbers:
-        bad, good = blk.numbers["sync_client_in_async"], blk.numbers["reference"]
-        ttfts = ", ".join(f"{t / 1e3:.2f}" for t in bad["ttfts_ms"])
-        lines.append(
-            f"Sync OpenAI client inside async def: {len(bad['ttfts_ms'])} concurrent streams got "
-            f"their first token at {ttfts} s (serialized); /healthz p99 "
-            f"{bad['probe']['latency_ms']['p99']:.0f} ms vs "
-            f"{good['probe']['latency_ms']['p99']:.0f} ms with AsyncOpenAI."
-        )
-    dc = results.get("disconnect")
-    if dc and dc.numbers:
-        per_variant: dict[str, int] = {}
-        for subject, n in dc.numbers.items():
-            variant = subject.split("/")[0]
-            per_variant[variant] = per_variant.get(variant, 0) + n["tokens_after_leaving_total"]
-        lines.append(
-            "Tokens generated upstream after users left (all modes): "
-            + ", ".join(f"{v} {t}" for v, t in per_variant.items())
-        )
-    buf = results.get("buffering")
-    if buf and buf.numbers and not buf.skipped:
-        lines.extend(buffering_headline(buf))
-    ttft = results.get("ttft")
-    if ttft and "reference" in ttft.numbers:
-        ref = ttft.numbers["reference"]
-        if "ttft_p50_added_ms" in ref:
-            lines.append(
-                f"Reference service adds {ref['ttft_p50_added_ms']:.1f} ms to TTFT p50 "
-                f"over direct-to-mock ({ref['ttft_p50_over_direct']:.2f}x)."
-            )
-    return lines
+def _plan(args: argparse.Namespace) -> SuitePlan:
+    if not (args.target or args.app):
+        return SuitePlan(args.scenarios, variants=args.variants)
+    target = Endpoint(name="target", url="", format=args.target_format)
+    return SuitePlan(args.scenarios, target=target)
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "streamgauge run") -> int:
@@ -261,18 +237,29 @@ def main(argv: Sequence[str] | None = None, prog: str = "streamgauge run") -> in
     run_dir = report.new_run_dir(args.out)
     command = " ".join(["streamgauge", "run", *map(shlex.quote, argv or sys.argv[2:])])
     console.print(f"[bold]streamgauge run[/] -> {run_dir}")
-    with _environment(args, run_dir / "logs", console) as env:
-        results = uvloop.run(_run_scenarios(env, args, console))
-    lines = headline(results)
+    plan = _plan(args)
+    try:
+        with _environment(args, run_dir / "logs", console) as env:
+            if plan.target is not None:
+                url = env.services["target"] + args.target_path
+                plan = dataclasses.replace(plan, target=dataclasses.replace(plan.target, url=url))
+            results = uvloop.run(run_suite(env, plan, console.print))
+    except ServerStartError as exc:
+        console.print(f"[red]cannot start:[/] {exc}")
+        return judgement.EXIT_NOT_MEASURED
+    judged = judgement.judge(results) if plan.target is not None else []
+    lines = target_headline(judged, env.described_as) if judged else embedded_headline(results)
     summary_obj = report.summary(
         results,
         command=command,
         environment={
-            "mode": "target" if args.target else "embedded",
+            "mode": "app" if args.app else "target" if args.target else "embedded",
             "target": args.target,
-            "mock": args.mock,
+            "app": args.app,
+            "mock": env.mock_url,
         },
     )
+    summary_obj["judgements"] = {j.scenario: {"word": j.word, "detail": j.detail} for j in judged}
     report.write_outputs(
         run_dir, results, summary_obj, report.report_markdown(results, lines, command)
     )
@@ -281,9 +268,17 @@ def main(argv: Sequence[str] | None = None, prog: str = "streamgauge run") -> in
     console.print("\n[bold]Summary[/]")
     for line in lines:
         console.print(f"  - {line}")
+    console.print(f"\nwrote {run_dir}/summary.json, requests.jsonl, report.md and plots")
+    if judged:
+        return judgement.exit_code(judged)
+    return _embedded_exit_code(results, console)
+
+
+def _embedded_exit_code(results: dict[str, ScenarioResult], console: Console) -> int:
+    """0 every variant as expected, 1 one was not, 2 a scenario could not be measured."""
     for name, result in results.items():
         state = (
-            "skipped"
+            "not measured"
             if result.skipped
             else "[green]as expected[/]"
             if result.passed
@@ -291,17 +286,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "streamgauge run") -> in
         )
         validity = "" if result.valid or result.skipped else " [yellow](invalid measurement)[/]"
         console.print(f"  {name}: {state}{validity}")
-    console.print(f"\nwrote {run_dir}/summary.json, requests.jsonl, report.md and plots")
-    return _exit_code(results, console)
-
-
-def _exit_code(results: dict[str, ScenarioResult], console: Console) -> int:
-    """0 all as expected, 1 a scenario found otherwise, 2 a scenario could not be measured."""
     not_run = {name: r.skipped for name, r in results.items() if r.skipped}
     for name, reason in not_run.items():
         console.print(f"[red]{name} was not measured:[/] {reason}")
     if not_run:
-        return 2
+        return judgement.EXIT_NOT_MEASURED
     return 0 if all(r.passed for r in results.values()) else 1
 
 

@@ -57,7 +57,11 @@ async def measure(env: Environment, target: Endpoint, proxy: bool) -> dict[str, 
     results = [ttft, blk, dc]
     if proxy:
         buf = await run_buffering(
-            {"target": target.base_url}, paths=GATE_PATHS, shape_upstream=shape
+            {"target": target.base_url},
+            paths=GATE_PATHS,
+            shape_upstream=shape,
+            request_shape=target.request,
+            response_shape=target.response,
         )
         if buf.skipped:
             raise GateEnvironmentError(buf.skipped)

@@ -1,7 +1,7 @@
 """What the Locust streaming user reports for one stream: pure, Locust-free.
 
 Locust's own response time for ``stream=True`` is the time to the response headers
-(FACTS.md), so the user fires one custom request event per :class:`Sample`
+(docs/behaviours.md#locust), so the user fires one custom request event per :class:`Sample`
 (``request_type`` :data:`REQUEST_TYPE`). Each value comes from the measurement core
 (the metric functions of :mod:`loadtests.metrics` over the stream's timed reads), so Locust
 and the pytest suites agree on every definition (``docs/metrics.md``):
@@ -36,6 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..client.records import RequestRecord
+from ..client.response_shapes import ResponseShape
 from ..client.tokens import StreamFormat, tokens_from_record
 from ..metrics import (
     e2e_ns,
@@ -98,13 +99,13 @@ class StreamOutcome:
 
 
 def stream_outcome(
-    record: RequestRecord, fmt: StreamFormat, *, require_done: bool = True
+    record: RequestRecord, fmt: ResponseShape | StreamFormat, *, require_done: bool = True
 ) -> StreamOutcome:
     """Samples of one finished stream; undefined metrics are left out, never sent as 0.
 
     ``sent_ns=0``, reads at 5 ms (``data: {"token": "a"}``) and 15 ms (``"b"`` and
     ``[DONE]``) give TTFB 5, first event 5, TTFT 5, E2E 15, tokens 2, events per read
-    1.0, and ``itl_ms == [10.0]``.
+    1.0, and ``itl_ms == [10.0]``. ``fmt`` is the response shape the stream is read with.
     """
     # The single-metric functions, not request_metrics(): this runs once per stream in
     # the load generator, and TPOT, throughput and a second arrivals summary go unused.

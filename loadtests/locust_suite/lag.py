@@ -3,7 +3,7 @@
 # mypy: disable-error-code="no-untyped-call, untyped-decorator"
 """The load generator's own event-loop lag, reported as a Locust request row.
 
-Locust's CPU warning did not fire here while its timings were skewed (FACTS.md), so
+Locust's CPU warning did not fire here while its timings were skewed (docs/behaviours.md#locust), so
 each worker (or the standalone process) runs a greenlet that sleeps ``interval`` and
 measures how late it woke up, with ``perf_counter_ns``. Every sample is a
 ``GENERATOR / loop lag`` request event: its percentiles per second land in Locust's

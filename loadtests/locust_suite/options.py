@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..client.endpoints import Endpoint
-from ..client.tokens import StreamFormat
+from ..client.marker import Shaping
+from ..client.shape_options import add_shape_arguments, shapes_from_args, shapes_given
 from ..load.shapes import Spike, StepRamp
 from ..load.slo import AggregateSLO
 
@@ -32,9 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "--stream-format",
         choices=["service", "openai"],
-        default="service",
-        help="service: {'prompt'} in, {'token'} events out; openai: chat completions",
+        default=None,
+        help="older form of the shape flags: service = --request-shape prompt "
+        "--response-shape sse-json; openai = openai-chat both ways (ignored when a shape "
+        "flag is given)",
     )
+    add_shape_arguments(group)
     add("--prompt", default="Say something.", help="prompt every stream sends")
     add("--model", default="mock-gpt", help="model name (openai format)")
     add(
@@ -95,6 +99,10 @@ class SuiteConfig:
     endpoint: Endpoint
     prompt: str
     mock_headers: dict[str, str]
+    #: The same shaping as :attr:`mock_headers`, for the prompt's correlation marker.
+    shaping: Shaping | None
+    #: Sent as ``max_tokens`` by the OpenAI request shapes (``--mock-tokens``).
+    max_tokens: int | None
     probe_path: str
     probe_rate: float
     leave_after: int
@@ -116,6 +124,13 @@ def _mock_headers(options: Any) -> dict[str, str]:
     return {name: f"{value:g}" for name, value in pairs if value is not None}
 
 
+def _shaping(options: Any) -> Shaping | None:
+    shaping = Shaping(
+        ttft_ms=options.mock_ttft_ms, itl_ms=options.mock_itl_ms, tokens=options.mock_tokens
+    )
+    return None if shaping == Shaping() else shaping
+
+
 def config_from(options: Any) -> SuiteConfig:
     """Build the config from Locust's ``parsed_options``; ``None`` gives the defaults.
 
@@ -125,13 +140,24 @@ def config_from(options: Any) -> SuiteConfig:
         parser = argparse.ArgumentParser()
         add_arguments(parser)
         options = parser.parse_args([])
-    fmt: StreamFormat = options.stream_format
     if options.leave_after < 1 or options.probe_rate <= 0:
         raise ValueError("--leave-after must be >= 1 and --probe-rate > 0")
+    request, response = shapes_from_args(options)
+    endpoint = Endpoint("locust", options.stream_path, request, response, options.model)
+    if options.stream_format is not None and not shapes_given(options):
+        endpoint = Endpoint(
+            "locust",
+            options.stream_path,
+            request,
+            model=options.model,
+            format=options.stream_format,
+        )
     return SuiteConfig(
-        endpoint=Endpoint(name="locust", url=options.stream_path, format=fmt, model=options.model),
+        endpoint=endpoint,
         prompt=options.prompt,
         mock_headers=_mock_headers(options),
+        shaping=_shaping(options),
+        max_tokens=options.mock_tokens,
         probe_path=options.probe_path,
         probe_rate=options.probe_rate,
         leave_after=options.leave_after,

@@ -1,7 +1,7 @@
 """Read a FastHttpUser streamed body read by read, stamping each read as it arrives.
 
 FastHttpUser's ``iter_lines()`` waits for 1024 bytes and ``iter_content()`` for a full
-chunk size (FACTS.md: first event 476 ms late), so neither can time events. Here the
+chunk size (first event 476 ms late, docs/behaviours.md#locust): neither can time events. Here the
 body is read the way the measurement core's own client does it: one ``recv()`` per
 socket read, ``perf_counter_ns()`` stamped when it returns, before anything is parsed.
 geventhttpclient's response parser still does the HTTP framing (chunked or
@@ -116,6 +116,8 @@ def _read(
         record.error = f"{type(exc).__name__}: {exc}"
     finally:
         record.closed_ns = clock()
+        # A body without an end marker (text, NDJSON) ends with the HTTP message.
+        record.complete = bool(response.message_complete)
 
 
 def _recv(sock: Any) -> bytes:

@@ -2,12 +2,11 @@
 
 Every user reads its settings from Locust's parsed options (:mod:`.options`) at start.
 Stream requests carry ``Accept-Encoding: identity``: FastHttpUser asks for gzip by
-default and does not decompress in stream mode (FACTS.md).
+default and does not decompress in stream mode (docs/behaviours.md#locust).
 """
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from dataclasses import dataclass
@@ -17,9 +16,9 @@ import httpx
 from locust import FastHttpUser, constant, constant_pacing, task
 
 from ..client import ledger as ledger_client
+from ..client.leaving import ContentCounter
 from ..client.records import RequestRecord
-from ..client.sse import SSEParser
-from ..client.tokens import StreamFormat, extract_tokens, tokens_from_record
+from ..client.response_shapes import ResponseShape, read_record
 from ..load.stream_samples import ITL, REQUEST_TYPE, stream_outcome
 from ..metrics import request_error
 from .options import SuiteConfig, config_from
@@ -37,7 +36,7 @@ __all__ = [
     "StreamingUser",
 ]
 
-#: Locust's own row for the streaming POST: its time is time to headers (FACTS.md),
+#: Locust's own row for the streaming POST: its time is time to headers (docs/behaviours.md#locust),
 #: its failures are the failed streams (the SLO's error ratio).
 STREAM_NAME = "stream"
 LEFT_STREAM_NAME = "stream (leaves early)"
@@ -58,13 +57,17 @@ class _StreamUser(FastHttpUser):
     def on_start(self) -> None:
         self.config: SuiteConfig = config_from(self.environment.parsed_options)
         endpoint = self.config.endpoint
-        # Serialized once: every stream of a run sends the same body.
-        self._body = json.dumps(endpoint.body(self.config.prompt), separators=(",", ":"))
-        self._headers = {
+        # The shape's own headers (auth) may replace these defaults, as in the core client.
+        defaults = {
             "Accept": "text/event-stream",
             "Accept-Encoding": "identity",
             "Content-Type": "application/json",
-            **self.config.mock_headers,
+        }
+        extra = endpoint.headers(self.config.mock_headers)
+        given = {name.lower() for name in extra}
+        self._headers = {
+            **{k: v for k, v in defaults.items() if k.lower() not in given},
+            **extra,
         }
 
     def _fire(
@@ -87,16 +90,23 @@ class _StreamUser(FastHttpUser):
         Returns the record and Locust's response; the caller marks the response
         (``success()``/``failure()``) inside ``with response:``, which reports it.
         """
-        headers = self._headers
-        if request_id is not None:
-            headers = {**headers, "x-request-id": request_id}
+        config = self.config
+        request_id = request_id or f"sg-locust-{uuid.uuid4().hex}"
+        headers = {**self._headers, "x-request-id": request_id}
+        body = config.endpoint.body(
+            request_id=request_id,
+            shaping=config.shaping,
+            max_tokens=config.max_tokens,
+            prompt=config.prompt,
+        )
         clock = time.perf_counter_ns
         sent_ns = clock()
         response = self.client.request(
             "POST",
-            self.config.endpoint.url,
+            config.endpoint.url,
             name=name,
-            data=self._body,
+            # Bytes, as Locust's docstring allows ("String/bytes"): the UTF-8 body as built.
+            data=body,  # type: ignore[arg-type]
             headers=headers,
             stream=True,
             catch_response=True,
@@ -104,7 +114,7 @@ class _StreamUser(FastHttpUser):
         headers_ns = clock()
         status: int | None = response.status_code or None
         record = RequestRecord(
-            request_id=request_id or "",
+            request_id=request_id,
             scenario="locust",
             target=self.host or "",
             sent_ns=sent_ns,
@@ -117,6 +127,7 @@ class _StreamUser(FastHttpUser):
             record.error = f"{type(error).__name__}: {error}" if error else "no response"
             record.closed_ns = clock()
         elif 200 <= status < 300:
+            record.response_headers = _lower_headers(response.headers)
             try:
                 read_body(raw, record, headers_ns, stop=stop, clock=clock)
             finally:
@@ -142,7 +153,7 @@ class StreamingUser(_StreamUser):
     @task
     def stream(self) -> None:
         record, response = self._stream(STREAM_NAME)
-        outcome = stream_outcome(record, self.config.endpoint.format)
+        outcome = stream_outcome(record, self.config.endpoint.response)
         with response:
             if outcome.error is None:
                 response.success()
@@ -168,17 +179,19 @@ class _Left:
 class _LeaveAfter:
     """Stop rule: true once ``k`` content events arrived (parsed read by read)."""
 
-    def __init__(self, k: int, fmt: StreamFormat) -> None:
+    def __init__(self, k: int, shape: ResponseShape) -> None:
         self._k = k
-        self._fmt = fmt
-        self._parser = SSEParser()
-        self._seen = 0
+        self._count = ContentCounter(shape)
 
     def __call__(self, record: RequestRecord) -> bool:
-        arrival_ns, chunk = record.reads[-1]
-        events = [(arrival_ns, event) for event in self._parser.feed(chunk)]
-        self._seen += len(extract_tokens(events, self._fmt).tokens)
-        return self._seen >= self._k
+        return self._count(record) >= self._k
+
+
+def _lower_headers(headers: Any) -> dict[str, str]:
+    """Locust's response headers with lower-case names (``auto`` reads Content-Type)."""
+    if headers is None:
+        return {}
+    return {str(name).lower(): str(value) for name, value in headers.items()}
 
 
 class DisconnectingUser(_StreamUser):
@@ -201,10 +214,10 @@ class DisconnectingUser(_StreamUser):
     def leave_early(self) -> None:
         self._report_ledger()
         request_id = f"sg-locust-{uuid.uuid4().hex}"
-        stop = _LeaveAfter(self.config.leave_after, self.config.endpoint.format)
+        stop = _LeaveAfter(self.config.leave_after, self.config.endpoint.response)
         record, response = self._stream(LEFT_STREAM_NAME, request_id=request_id, stop=stop)
         closed_ns = time.perf_counter_ns()  # after release(): the socket is closed
-        result = tokens_from_record(record, self.config.endpoint.format)
+        result = read_record(record, self.config.endpoint.response)
         error = request_error(record, result, require_done=False)
         with response:
             if error is None:
@@ -258,8 +271,8 @@ class HealthProbeUser(FastHttpUser):
     A service that blocks its event loop shows here as latency of a trivial endpoint.
     ``constant_pacing`` waits for a late probe before sending the next, and the probe
     shares the load generator's process: read it as a blocking detector, not a precise
-    latency (FACTS.md: an in-generator prober saw p99 792 ms where a separate one saw
-    33 ms; ``loadtests/client/prober.py`` is the precise one).
+    latency (docs/behaviours.md#event-loop-lag: a prober inside the generator saw p99 792 ms,
+    a separate one saw 33 ms; ``loadtests/client/prober.py`` is the precise one).
     """
 
     fixed_count = 1

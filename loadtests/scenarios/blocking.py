@@ -9,7 +9,7 @@ Verdict per variant:
   (last TTFT - first TTFT > ``serial_ms``): one stream at a time;
 - ``ok``: probe p99 < ``ok_ms`` and no serialization;
 - ``inconclusive``: in between (noise or overload: lag alone does not prove
-  blocking, FACTS.md).
+  blocking, docs/behaviours.md#event-loop-lag).
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from typing import Any
 import httpx
 
 from ..client.endpoints import Endpoint, mock_headers
+from ..client.marker import Shaping
 from ..client.prober import ProbeSample, collect_prober, spawn_prober
 from ..client.records import RequestRecord
+from ..client.response_shapes import read_record
 from ..client.stream_client import stream_request
-from ..client.tokens import tokens_from_record
 from ..metrics import summarize
 from .result import ScenarioResult
 
@@ -94,6 +95,12 @@ async def measure_one(
         if shape_upstream
         else {}
     )
+    shaping = (
+        Shaping(ttft_ms=settings["ttft_ms"], itl_ms=settings["itl_ms"], tokens=settings["tokens"])
+        if shape_upstream
+        else None
+    )
+    ids = [f"blk-{endpoint.name}-{tag}-{i}" for i in range(settings["concurrency"])]
     stream_s = (settings["ttft_ms"] + settings["tokens"] * settings["itl_ms"]) / 1e3
     duration_s = stream_s * 1.5 + 0.5
     loop = asyncio.get_running_loop()
@@ -109,19 +116,19 @@ async def measure_one(
         *(
             stream_request(
                 endpoint.url,
-                endpoint.body(),
-                request_id=f"blk-{endpoint.name}-{tag}-{i}",
+                endpoint.body(request_id=rid, shaping=shaping, max_tokens=settings["tokens"]),
+                request_id=rid,
                 scenario="blocking",
-                headers=headers,
+                headers=endpoint.headers(headers),
                 timeout_s=60,
             )
-            for i in range(settings["concurrency"])
+            for rid in ids
         )
     )
     samples = await loop.run_in_executor(None, collect_prober, prober, 120.0)
     ttfts = []
     for record in records:
-        first = tokens_from_record(record, endpoint.format).first_token_ns
+        first = read_record(record, endpoint.response).first_token_ns
         if first is not None:
             ttfts.append((first - record.sent_ns) / 1e6)
     ttfts.sort()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import uuid
 import zlib
 from collections.abc import Mapping, Sequence
@@ -35,9 +36,11 @@ from typing import Any
 
 from ..client.endpoints import mock_headers
 from ..client.loop_lag import LoopLagProbe, lag_verdict
+from ..client.marker import Shaping, marked_prompt
 from ..client.records import RequestRecord
+from ..client.request_shapes import RequestShape
+from ..client.response_shapes import SERVICE_SSE, ResponseShape, read_record
 from ..client.stream_client import stream_request
-from ..client.tokens import tokens_from_record
 from ..metrics import request_error, request_metrics
 from ..systems.nginx import NginxStartError, find_nginx, running_nginx
 from .buffering_detector import (
@@ -52,7 +55,27 @@ from .result import ScenarioResult
 __all__ = ["PATHS", "ProxyPath", "expected_verdict", "headline", "measure_path", "run_buffering"]
 
 _STREAM_PATH = "/chat/stream"
-_PROMPT = {"prompt": "Tell me about proxies."}
+_PROMPT_TEXT = "Tell me about proxies."
+_PROMPT = {"prompt": _PROMPT_TEXT}
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What every stream of the scenario sends, and how it is read."""
+
+    shape: RequestShape
+    response: ResponseShape
+    shaping: Shaping | None
+    max_tokens: int | None
+
+    def body(self, request_id: str) -> bytes:
+        prompt = marked_prompt(_PROMPT_TEXT, request_id, self.shaping)
+        return self.shape.body(prompt, max_tokens=self.max_tokens)
+
+    def probe_body(self, request_id: str) -> Mapping[str, object]:
+        """The body as an object (the HTTP/1.0 probe takes one; a template may not be)."""
+        obj = json.loads(self.body(request_id))
+        return obj if isinstance(obj, dict) else _PROMPT
 
 
 @dataclass(frozen=True)
@@ -116,11 +139,13 @@ def _ms(ns: float | None) -> float | None:
     return None if ns is None else round(ns / 1e6, 2)
 
 
-def measure_path(record: RequestRecord) -> tuple[dict[str, Any], BufferingEvidence, str | None]:
+def measure_path(
+    record: RequestRecord, response: ResponseShape = SERVICE_SSE
+) -> tuple[dict[str, Any], BufferingEvidence, str | None]:
     """Numbers, detector evidence and error (or ``None``) of one path's record. Pure.
 
     A gzip body is inflated read by read first, so events keep their read's arrival
-    time; ``ttfb_ms`` is still the first (compressed) byte.
+    time; ``ttfb_ms`` is still the first (compressed) byte. ``response`` reads the body.
     """
     compressed = is_gzip(record.reads)
     decoded = record
@@ -130,7 +155,7 @@ def measure_path(record: RequestRecord) -> tuple[dict[str, Any], BufferingEviden
             decoded = dataclasses.replace(record, reads=decompressed_reads(record.reads))
         except zlib.error as exc:
             inflate_error = f"corrupt gzip body: {exc}"
-    stream = tokens_from_record(decoded, "service")
+    stream = read_record(decoded, response)
     metrics = request_metrics(decoded, stream)
     evidence = detect_buffering(record.sent_ns, stream.token_arrivals_ns)
     sent = record.sent_ns
@@ -168,12 +193,20 @@ def _evidence_line(path: ProxyPath, numbers: Mapping[str, Any], verdict: str, ex
 
 
 async def _probe_heads(
-    urls: Mapping[str, str], headers: Mapping[str, str], result: ScenarioResult
+    urls: Mapping[str, str],
+    headers: Mapping[str, str],
+    result: ScenarioResult,
+    request: _Request,
 ) -> dict[str, UpstreamHead]:
     heads: dict[str, UpstreamHead] = {}
+    tag = uuid.uuid4().hex[:8]
     for variant, url in urls.items():
         try:
-            head = await probe_http10(url + _STREAM_PATH, _PROMPT, headers=headers)
+            head = await probe_http10(
+                url + _STREAM_PATH,
+                request.probe_body(f"buffering-probe-{variant}-{tag}"),
+                headers={**dict(request.shape.headers), **headers},
+            )
         except (OSError, TimeoutError, ValueError) as exc:
             result.invalidate(f"{variant}: HTTP/1.0 probe failed: {exc!r}")
             continue
@@ -232,6 +265,7 @@ async def _stream_all(
     targets: Mapping[str, str],
     headers: Mapping[str, str],
     timeout_s: float,
+    request: _Request,
 ) -> tuple[list[RequestRecord], dict[str, float | None]]:
     """One stream per path, all at once, while the client's own loop lag is measured."""
     tag = uuid.uuid4().hex[:8]
@@ -242,10 +276,14 @@ async def _stream_all(
             *(
                 stream_request(
                     targets[p.name] + _STREAM_PATH,
-                    _PROMPT,
+                    request.body(f"buffering-{p.name}-{tag}"),
                     request_id=f"buffering-{p.name}-{tag}",
                     scenario="buffering",
-                    headers={**headers, **({"accept-encoding": "gzip"} if p.client_gzip else {})},
+                    headers={
+                        **dict(request.shape.headers),
+                        **headers,
+                        **({"accept-encoding": "gzip"} if p.client_gzip else {}),
+                    },
                     timeout_s=timeout_s,
                 )
                 for p in paths
@@ -267,6 +305,8 @@ async def run_buffering(
     log_dir: Path | None = None,
     timeout_s: float = 30.0,
     paths: Sequence[ProxyPath] = PATHS,
+    request_shape: RequestShape | None = None,
+    response_shape: ResponseShape = SERVICE_SSE,
 ) -> ScenarioResult:
     """Measure every path of ``paths`` (default :data:`PATHS`) whose variant is in ``service_urls``.
 
@@ -274,6 +314,8 @@ async def run_buffering(
     base URL. ``shape_upstream`` sends ``X-Mock-*`` headers so the mock streams
     ``events`` x ``itl_ms`` (the embedded services forward them). ``log_dir`` keeps
     each nginx's generated config and logs under ``log_dir/nginx-<path>/``.
+    ``request_shape`` / ``response_shape``: how the streams are sent and read (default:
+    our service's contract).
     """
     settings: dict[str, Any] = {
         "events": events,
@@ -305,20 +347,28 @@ async def run_buffering(
     headers = mock_headers(ttft_ms, itl_ms, events) if shape_upstream else {}
     urls = {p.variant: service_urls[p.variant].rstrip("/") for p in paths}
     short = mock_headers(ttft_ms, itl_ms, 1) if shape_upstream else {}
-    heads = await _probe_heads(urls, short, result)
+    shape = request_shape or RequestShape()
+    shaping = Shaping(ttft_ms=ttft_ms, itl_ms=itl_ms, tokens=events) if shape_upstream else None
+    streams = _Request(shape, response_shape, shaping, events)
+    probe_shaping = Shaping(ttft_ms=ttft_ms, itl_ms=itl_ms, tokens=1) if shape_upstream else None
+    heads = await _probe_heads(
+        urls, short, result, _Request(shape, response_shape, probe_shaping, 1)
+    )
     with contextlib.ExitStack() as nginxes:
         targets = _start_proxies(
             nginxes, paths, urls, binary=binary, log_dir=log_dir, result=result
         )
         measured = [p for p in paths if p.name in targets]
-        records, lag_ms = await _stream_all(measured, targets, headers, timeout_s)
+        records, lag_ms = await _stream_all(measured, targets, headers, timeout_s, streams)
 
     result.numbers["client_loop_lag_ms"] = lag_ms
     if (reason := lag_verdict(lag_ms, settings["max_client_lag_p99_ms"])) is not None:
         result.invalidate(reason)
     result.records.extend(records)
     for path, record in zip(measured, records, strict=True):
-        _judge(path, record, heads, result, events if shape_upstream else None)
+        _judge(
+            path, record, heads, result, events if shape_upstream else None, response=response_shape
+        )
     _compare_to_direct(result)
     return result
 
@@ -329,8 +379,10 @@ def _judge(
     heads: Mapping[str, UpstreamHead],
     result: ScenarioResult,
     events: int | None,
+    *,
+    response: ResponseShape = SERVICE_SSE,
 ) -> None:
-    numbers, evidence, error = measure_path(record)
+    numbers, evidence, error = measure_path(record, response)
     numbers.update(config=path.template or "direct", variant=path.variant, error=error)
     verdict = "error" if error is not None else evidence.verdict
     head = heads.get(path.variant)

@@ -21,6 +21,7 @@ from typing import Any
 from ..client import leaving as leaving_clients
 from ..client.endpoints import Endpoint, mock_headers
 from ..client.ledger import AfterLeaving, after_leaving, fetch_records
+from ..client.marker import Shaping
 from ..client.records import RequestRecord
 from ..metrics import summarize
 from .result import ScenarioResult
@@ -78,12 +79,21 @@ def classify(numbers: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
 
 
 async def _leave(
-    endpoint: Endpoint, mode: str, settings: Mapping[str, Any], headers: dict[str, str]
+    endpoint: Endpoint,
+    mode: str,
+    settings: Mapping[str, Any],
+    headers: dict[str, str],
+    shaping: Shaping | None,
 ) -> list[RequestRecord]:
     tag = f"dc-{endpoint.name}-{mode}-{uuid.uuid4().hex[:8]}"
     k = settings["k"]
+    tokens = settings["tokens"]
     if mode == "close_after":
-        return [await leaving_clients.close_after(endpoint, k, tag, headers)]
+        return [
+            await leaving_clients.close_after(
+                endpoint, k, tag, headers, shaping=shaping, max_tokens=tokens
+            )
+        ]
     if mode == "stop_reading":
         long_headers = {
             **headers,
@@ -94,13 +104,31 @@ async def _leave(
             ),
             "x-mock-text-mode": "long",
         }
+        long_shaping = Shaping(
+            ttft_ms=settings["ttft_ms"],
+            itl_ms=settings["stop_reading_itl_ms"],
+            tokens=settings["stop_reading_tokens"],
+            text_mode="long",
+        )
         return [
             await leaving_clients.stop_reading(
-                endpoint, k, tag, long_headers, settings["stop_reading_pause_s"]
+                endpoint,
+                k,
+                tag,
+                long_headers,
+                settings["stop_reading_pause_s"],
+                shaping=long_shaping,
+                max_tokens=settings["stop_reading_tokens"],
             )
         ]
     return await leaving_clients.burst(
-        endpoint, users=settings["burst_users"], k=k, tag=tag, headers=headers
+        endpoint,
+        users=settings["burst_users"],
+        k=k,
+        tag=tag,
+        headers=headers,
+        shaping=shaping,
+        max_tokens=tokens,
     )
 
 
@@ -181,13 +209,18 @@ async def run_disconnect(
         if shape_upstream
         else {}
     )
+    shaping = (
+        Shaping(ttft_ms=settings["ttft_ms"], itl_ms=settings["itl_ms"], tokens=settings["tokens"])
+        if shape_upstream
+        else None
+    )
     loop = asyncio.get_running_loop()
     for endpoint in endpoints:
         for mode in settings["modes"]:
             subject = f"{endpoint.name}/{mode}"
             if subject in settings["skip"]:
                 continue
-            records = await _leave(endpoint, mode, settings, headers)
+            records = await _leave(endpoint, mode, settings, headers, shaping)
             result.records.extend(records)
             # A leaking service relays to the end: let the upstream's schedule run out.
             await asyncio.sleep(_settle_s(mode, settings))

@@ -31,6 +31,8 @@ class ScenarioResult:
     evidence: list[str] = field(default_factory=list)
     records: list[RequestRecord] = field(default_factory=list)
     skipped: str | None = None
+    # CPU and RSS of the service's process during the scenario (known with ``--app``).
+    service_process: dict[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
@@ -51,4 +53,5 @@ class ScenarioResult:
             "invalid_reasons": self.invalid_reasons,
             "evidence": self.evidence,
             "skipped": self.skipped,
+            "service_process": self.service_process,
         }

@@ -13,13 +13,15 @@ ratio and in ms, all from one run. Verdict per target:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from ..client.endpoints import Endpoint, mock_headers
+from ..client.marker import Shaping
 from ..client.records import RequestRecord
+from ..client.response_shapes import ResponseShape
 from ..client.stream_client import stream_request
-from ..client.tokens import tokens_from_record
+from ..client.tokens import StreamFormat, tokens_from_record
 from ..load.runners import RunResult, run_closed_loop
 from ..metrics import itl_ns, request_metrics, summarize
 from .result import ScenarioResult
@@ -36,14 +38,16 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def target_numbers(records: Sequence[RequestRecord], fmt: str) -> dict[str, Any]:
-    """Percentiles of one target's records (pure)."""
+def target_numbers(
+    records: Sequence[RequestRecord], fmt: ResponseShape | StreamFormat
+) -> dict[str, Any]:
+    """Percentiles of one target's records read with ``fmt`` (pure)."""
     ttft_ms: list[float] = []
     itl_ms: list[float] = []
     e2e_ms: list[float] = []
     errors = 0
     for record in records:
-        result = tokens_from_record(record, fmt)  # type: ignore[arg-type]
+        result = tokens_from_record(record, fmt)
         m = request_metrics(record, result)
         if m.error is not None or m.ttft_ns is None:
             errors += 1
@@ -75,31 +79,41 @@ def verdict(
 
 
 async def _run_target(
-    endpoint: Endpoint, settings: Mapping[str, Any], headers: dict[str, str]
+    endpoint: Endpoint,
+    settings: Mapping[str, Any],
+    headers: dict[str, str],
+    shaping: Shaping | None,
 ) -> RunResult:
     tag = uuid.uuid4().hex[:8]
 
-    async def send(index: int, intended_ns: int | None) -> RequestRecord:
-        return await stream_request(
-            endpoint.url,
-            endpoint.body(),
-            request_id=f"ttft-{endpoint.name}-{tag}-{index}",
-            scenario="ttft",
-            headers=headers,
-            timeout_s=settings["max_duration_s"],
-            intended_ns=intended_ns,
-        )
+    def sender(prefix: str) -> Callable[[int, int | None], Awaitable[RequestRecord]]:
+        async def send(index: int, intended_ns: int | None) -> RequestRecord:
+            request_id = f"{prefix}-{endpoint.name}-{tag}-{index}"
+            return await stream_request(
+                endpoint.url,
+                endpoint.body(
+                    request_id=request_id, shaping=shaping, max_tokens=settings["tokens"]
+                ),
+                request_id=request_id,
+                scenario="ttft",
+                headers=endpoint.headers(headers),
+                timeout_s=settings["max_duration_s"],
+                intended_ns=intended_ns,
+            )
+
+        return send
 
     # Warm-up round, not recorded: the target's upstream connection pool and
-    # first-call costs (FACTS.md: the SDK's first call stalls 50-110 ms).
+    # first-call costs (the SDK's first call stalls 50-110 ms:
+    # docs/behaviours.md#sync-client-inside-async-def).
     await run_closed_loop(
-        send,
+        sender("ttft-warm"),
         concurrency=settings["concurrency"],
         total=settings["concurrency"],
         max_duration_s=settings["max_duration_s"],
     )
     return await run_closed_loop(
-        send,
+        sender("ttft"),
         concurrency=settings["concurrency"],
         total=settings["requests"],
         max_duration_s=settings["max_duration_s"],
@@ -125,14 +139,19 @@ async def run_ttft(
         if shape_upstream
         else {}
     )
+    shaping = (
+        Shaping(ttft_ms=settings["ttft_ms"], itl_ms=settings["itl_ms"], tokens=settings["tokens"])
+        if shape_upstream
+        else None
+    )
     result = ScenarioResult(
         name="ttft", settings=settings, numbers={}, verdicts={}, expected=dict(expected or {})
     )
     ordered = ([direct] if direct is not None else []) + list(endpoints)
     direct_p50: float | None = None
     for endpoint in ordered:
-        run = await _run_target(endpoint, settings, headers)
-        numbers = target_numbers(run.records, endpoint.format)
+        run = await _run_target(endpoint, settings, headers, shaping)
+        numbers = target_numbers(run.records, endpoint.response)
         numbers["client_loop_lag_ms"] = run.loop_lag_ms
         result.records.extend(run.records)
         for reason in run.invalid_reasons:

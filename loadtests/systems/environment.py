@@ -5,12 +5,20 @@ or a user's endpoint, described the same way to every scenario.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..scenarios.expectations import EMBEDDED_VARIANTS
-from .processes import ServerProcess, python_module, start_server, start_servers
+from .processes import (
+    ServerProcess,
+    ServerStartError,
+    python_module,
+    running_server,
+    start_server,
+    start_servers,
+)
 
 # The harness starts the embedded service as a process and imports none of it;
 # tests/unit/systems/test_environment.py keeps this list equal to the service's own.
@@ -32,6 +40,10 @@ class Environment:
     forwards_mock_headers: bool
     external_target: bool = False
     processes: list[ServerProcess] = field(default_factory=list)
+    # The service's process when the harness started it (``--app``): CPU and RSS.
+    service_pid: int | None = None
+    # What is in the path between the clients and the service, for headlines.
+    described_as: str = "embedded service variants"
 
 
 # Variants whose leak needs an await of the send path's own to show: bare
@@ -98,4 +110,69 @@ def external(target: str, mock_url: str | None) -> Environment:
         services={"target": target.rstrip("/")},
         forwards_mock_headers=False,
         external_target=True,
+        described_as=f"your service at {target}",
     )
+
+
+def app_env(mock_url: str, extra: Mapping[str, str]) -> dict[str, str]:
+    """The app's environment: ours, the SDKs' upstream pointed at the mock, then ``extra``.
+
+    The OpenAI and Anthropic SDKs read these themselves; a key is set only so that a
+    client constructed without one does not refuse to start (the mock ignores it).
+    """
+    env = dict(os.environ)
+    env.update(
+        {
+            "OPENAI_BASE_URL": f"{mock_url}/v1",
+            "OPENAI_API_KEY": "sk-streamgauge-mock",
+            "ANTHROPIC_BASE_URL": mock_url,
+            "ANTHROPIC_API_KEY": "sk-ant-streamgauge-mock",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+@contextlib.contextmanager
+def app(
+    app_spec: str,
+    log_dir: Path,
+    *,
+    app_dir: Path = Path(),
+    extra_env: Mapping[str, str] | None = None,
+    mock_flags: Sequence[str] = (),
+) -> Iterator[Environment]:
+    """Start mock_llm, then the team's ASGI app (``module:attr``) in front of it; stop both.
+
+    The app runs unmodified under uvicorn on 127.0.0.1 port 0 in a child process, with
+    ``OPENAI_BASE_URL`` (and ``ANTHROPIC_BASE_URL``) pointing at the mock.
+    """
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with running_server(
+        python_module("mock_llm", "--port", "0", "--on-disconnect", "abort", *mock_flags),
+        log_path=str(log_dir / "mock_llm.log"),
+    ) as mock:
+        argv = python_module(
+            "loadtests.systems.app_runner", app_spec, "--app-dir", str(app_dir.resolve())
+        )
+        env = app_env(mock.url, extra_env or {})
+        log = log_dir / "app.log"
+        try:
+            service = start_server(argv, env=env, log_path=str(log))
+        except ServerStartError:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            raise ServerStartError(
+                f"--app {app_spec} did not start; its log ends:\n{tail}"
+            ) from None
+        try:
+            yield Environment(
+                mock_url=mock.url,
+                services={"target": service.url},
+                forwards_mock_headers=False,
+                external_target=True,
+                processes=[mock, service],
+                service_pid=service.pid,
+                described_as=f"your app {app_spec}",
+            )
+        finally:
+            service.stop()

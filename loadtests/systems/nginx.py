@@ -4,7 +4,7 @@ Each template is one ``server { }`` block with two placeholders, ``{{listen}}`` 
 ``{{upstream}}``. :func:`render_config` wraps it in a complete ``nginx.conf`` whose pid
 file, logs and all five ``*_temp_path`` directories live under a private prefix:
 Debian's nginx compiles in ``/var/lib/nginx`` and ``/run/nginx.pid``, which a test must
-neither need nor touch (FACTS.md "Proxies"). :func:`running_nginx` starts it as
+neither need nor touch (docs/behaviours.md#proxies). :func:`running_nginx` starts it as
 ``nginx -p PREFIX -c conf/nginx.conf -e logs/error.log -g 'daemon off;'`` on a free
 127.0.0.1 port, waits until it accepts, and stops exactly that master by PID (SIGQUIT,
 the graceful stop) when the block ends.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loadtests.client.records import RequestRecord
+from loadtests.client.response_shapes import ResponseShape
 from loadtests.load.stream_samples import (
     BUFFERED,
     E2E,
@@ -81,3 +82,16 @@ def test_stream_without_done_is_incomplete() -> None:
     outcome = stream_outcome(record((5, A), (15, B)), "service")
     assert outcome.error == "incomplete"
     assert Sample(TTFT, 5.0) in outcome.samples
+
+
+def test_text_body_samples() -> None:
+    """A text/plain body read as ``text``: TTFT at the first read, tokens are words."""
+    rec = record((4, b"Hello"), (9, b" there friend"))
+    rec.response_headers = {"content-type": "text/plain"}
+    rec.complete = True
+    outcome = stream_outcome(rec, ResponseShape())
+    values = {s.name: s.value for s in outcome.samples}
+    assert outcome.error is None
+    assert values[TTFT] == 4.0
+    assert values[TOKENS] == 3.0
+    assert outcome.itl_ms == [5.0]
