@@ -24,12 +24,14 @@ import uvloop
 from rich.console import Console
 
 from ..client.endpoints import Endpoint
+from ..client.models import first_model_id
+from ..client.shape_options import add_shape_arguments, shapes_from_args, shapes_given
 from ..report import files as report
 from ..report import plots
 from ..report.headline import embedded_headline, target_headline
 from ..scenarios import expectations, judgement
 from ..scenarios.result import ScenarioResult
-from ..scenarios.suite import SuitePlan, run_suite
+from ..scenarios.suite import Say, SuitePlan, run_suite
 from ..systems.environment import ALL_VARIANTS, Environment, app, embedded, external
 from ..systems.front_proxy import ProxySpec, find_binary, parse_proxy, running_front_proxy
 from ..systems.processes import ServerStartError
@@ -127,10 +129,11 @@ def build_parser(prog: str = "streamgauge run") -> argparse.ArgumentParser:
         help="the streaming POST path of --app or --target (default: %(default)s)",
     )
     p.add_argument(
-        "--target-format",
-        choices=["service", "openai"],
-        default="service",
-        help="service: {'prompt'} in, {'token'} events out; openai: chat completions",
+        "--model",
+        metavar="MODEL",
+        default=None,
+        help="model id for the openai-* request shapes (default: the first id the target "
+        "lists at GET /v1/models, said so)",
     )
     p.add_argument(
         "--mock",
@@ -146,6 +149,12 @@ def build_parser(prog: str = "streamgauge run") -> argparse.ArgumentParser:
         help="where run folders go (default: %(default)s)",
     )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    add_shape_arguments(
+        p.add_argument_group(
+            "how --app or --target is called and what it returns "
+            "(default: {'prompt'} in, the reply's shape decided from its first bytes)"
+        )
+    )
     return p
 
 
@@ -173,6 +182,12 @@ def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None
             f"--proxy {args.proxy.kind} needs the {args.proxy.kind} binary "
             f"(apt-get install {args.proxy.kind})"
         )
+    if shapes_given(args) and not (args.app or args.target):
+        parser.error("the shape flags describe --app or --target; the embedded service is known")
+    try:
+        shapes_from_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     if not args.app_dir.is_dir():
         parser.error(f"--app-dir {args.app_dir} is not a directory")
 
@@ -225,8 +240,29 @@ def _service(args: argparse.Namespace, log_dir: Path, console: Console) -> Itera
 def _plan(args: argparse.Namespace) -> SuitePlan:
     if not (args.target or args.app):
         return SuitePlan(args.scenarios, variants=args.variants)
-    target = Endpoint(name="target", url="", format=args.target_format)
+    request, response = shapes_from_args(args)
+    target = Endpoint(name="target", url="", request=request, response=response)
     return SuitePlan(args.scenarios, target=target)
+
+
+def _aimed(plan: SuitePlan, env: Environment, args: argparse.Namespace, say: Say) -> SuitePlan:
+    """The plan with the target's URL, and its model when an openai-* shape needs one."""
+    if plan.target is None:
+        return plan
+    base = env.services["target"]
+    target = dataclasses.replace(plan.target, url=base + args.target_path)
+    if target.request.preset.startswith("openai"):
+        model = args.model or first_model_id(base)
+        if model is None:
+            raise TargetError(f"{base}/v1/models lists no model: pass --model")
+        if args.model is None:
+            say(f"model: {model} (the first id of GET {base}/v1/models; --model to choose)")
+        target = dataclasses.replace(target, model=model)
+    return dataclasses.replace(plan, target=target)
+
+
+class TargetError(Exception):
+    """The target cannot be measured as described: exit 2."""
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "streamgauge run") -> int:
@@ -240,12 +276,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "streamgauge run") -> in
     plan = _plan(args)
     try:
         with _environment(args, run_dir / "logs", console) as env:
-            if plan.target is not None:
-                url = env.services["target"] + args.target_path
-                plan = dataclasses.replace(plan, target=dataclasses.replace(plan.target, url=url))
+            plan = _aimed(plan, env, args, console.print)
             results = uvloop.run(run_suite(env, plan, console.print))
-    except ServerStartError as exc:
-        console.print(f"[red]cannot start:[/] {exc}")
+    except (ServerStartError, TargetError) as exc:
+        console.print(f"[red]cannot measure:[/] {exc}")
         return judgement.EXIT_NOT_MEASURED
     judged = judgement.judge(results) if plan.target is not None else []
     lines = target_headline(judged, env.described_as) if judged else embedded_headline(results)

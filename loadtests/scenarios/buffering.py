@@ -43,6 +43,7 @@ from ..client.response_shapes import SERVICE_SSE, ResponseShape, read_record
 from ..client.stream_client import stream_request
 from ..metrics import request_error, request_metrics
 from ..systems.nginx import NginxStartError, find_nginx, running_nginx
+from .buffering_control import control_stream
 from .buffering_detector import (
     BufferingEvidence,
     decompressed_reads,
@@ -197,13 +198,14 @@ async def _probe_heads(
     headers: Mapping[str, str],
     result: ScenarioResult,
     request: _Request,
+    stream_path: str,
 ) -> dict[str, UpstreamHead]:
     heads: dict[str, UpstreamHead] = {}
     tag = uuid.uuid4().hex[:8]
     for variant, url in urls.items():
         try:
             head = await probe_http10(
-                url + _STREAM_PATH,
+                url + stream_path,
                 request.probe_body(f"buffering-probe-{variant}-{tag}"),
                 headers={**dict(request.shape.headers), **headers},
             )
@@ -266,6 +268,8 @@ async def _stream_all(
     headers: Mapping[str, str],
     timeout_s: float,
     request: _Request,
+    *,
+    stream_path: str,
 ) -> tuple[list[RequestRecord], dict[str, float | None]]:
     """One stream per path, all at once, while the client's own loop lag is measured."""
     tag = uuid.uuid4().hex[:8]
@@ -275,7 +279,7 @@ async def _stream_all(
         records = await asyncio.gather(
             *(
                 stream_request(
-                    targets[p.name] + _STREAM_PATH,
+                    targets[p.name] + stream_path,
                     request.body(f"buffering-{p.name}-{tag}"),
                     request_id=f"buffering-{p.name}-{tag}",
                     scenario="buffering",
@@ -307,6 +311,8 @@ async def run_buffering(
     paths: Sequence[ProxyPath] = PATHS,
     request_shape: RequestShape | None = None,
     response_shape: ResponseShape = SERVICE_SSE,
+    stream_path: str = _STREAM_PATH,
+    control_mock_url: str | None = None,
 ) -> ScenarioResult:
     """Measure every path of ``paths`` (default :data:`PATHS`) whose variant is in ``service_urls``.
 
@@ -315,7 +321,9 @@ async def run_buffering(
     ``events`` x ``itl_ms`` (the embedded services forward them). ``log_dir`` keeps
     each nginx's generated config and logs under ``log_dir/nginx-<path>/``.
     ``request_shape`` / ``response_shape``: how the streams are sent and read (default:
-    our service's contract).
+    our service's contract), at ``stream_path``. ``control_mock_url``: a team's service
+    mode: a stream straight from that mock is the control (:mod:`.buffering_control`),
+    and the service's own path arriving in bursts is then a finding, not a bad run.
     """
     settings: dict[str, Any] = {
         "events": events,
@@ -351,15 +359,36 @@ async def run_buffering(
     shaping = Shaping(ttft_ms=ttft_ms, itl_ms=itl_ms, tokens=events) if shape_upstream else None
     streams = _Request(shape, response_shape, shaping, events)
     probe_shaping = Shaping(ttft_ms=ttft_ms, itl_ms=itl_ms, tokens=1) if shape_upstream else None
+    if control_mock_url is not None:
+        control = await control_stream(
+            control_mock_url,
+            events=events,
+            itl_ms=itl_ms,
+            ttft_ms=ttft_ms,
+            tag=uuid.uuid4().hex[:8],
+            timeout_s=timeout_s,
+        )
+        result.numbers["control_direct_to_mock"] = control
+        result.evidence.append(
+            f"control (direct to mock): {control['events']} events in "
+            f"{control['arrivals_with_events']} reads -> {control['verdict']}"
+        )
+        if control["verdict"] != "streams":
+            result.invalidate(
+                f"the harness's own direct-to-mock stream reads {control['verdict']}: the client "
+                "or the machine merges events, so nothing behind the service can be judged"
+            )
     heads = await _probe_heads(
-        urls, short, result, _Request(shape, response_shape, probe_shaping, 1)
+        urls, short, result, _Request(shape, response_shape, probe_shaping, 1), stream_path
     )
     with contextlib.ExitStack() as nginxes:
         targets = _start_proxies(
             nginxes, paths, urls, binary=binary, log_dir=log_dir, result=result
         )
         measured = [p for p in paths if p.name in targets]
-        records, lag_ms = await _stream_all(measured, targets, headers, timeout_s, streams)
+        records, lag_ms = await _stream_all(
+            measured, targets, headers, timeout_s, streams, stream_path=stream_path
+        )
 
     result.numbers["client_loop_lag_ms"] = lag_ms
     if (reason := lag_verdict(lag_ms, settings["max_client_lag_p99_ms"])) is not None:
@@ -367,7 +396,13 @@ async def run_buffering(
     result.records.extend(records)
     for path, record in zip(measured, records, strict=True):
         _judge(
-            path, record, heads, result, events if shape_upstream else None, response=response_shape
+            path,
+            record,
+            heads,
+            result,
+            events if shape_upstream else None,
+            response=response_shape,
+            controlled=control_mock_url is not None,
         )
     _compare_to_direct(result)
     return result
@@ -381,6 +416,7 @@ def _judge(
     events: int | None,
     *,
     response: ResponseShape = SERVICE_SSE,
+    controlled: bool = False,
 ) -> None:
     numbers, evidence, error = measure_path(record, response)
     numbers.update(config=path.template or "direct", variant=path.variant, error=error)
@@ -396,7 +432,7 @@ def _judge(
         result.invalidate(f"{path.name}: request failed: {error}")
     elif verdict == "inconclusive":
         result.invalidate(f"{path.name}: {evidence.n_events} content events, too few to judge")
-    if path.template is None and verdict not in ("streams", "error"):
+    if path.template is None and verdict not in ("streams", "error") and not controlled:
         result.invalidate(
             f"direct path reads {verdict}: the source or the client merges events, "
             "so merging behind nginx proves nothing"
