@@ -50,6 +50,19 @@ def embedded_headline(results: Mapping[str, ScenarioResult]) -> list[str]:
     return lines
 
 
-def target_headline(judgements: Sequence[Judgement], described_as: str) -> list[str]:
-    """One line per scenario about ``described_as`` (what was really measured)."""
-    return [f"{described_as}: {j.line()}" for j in judgements]
+def target_headline(
+    judgements: Sequence[Judgement],
+    described_as: str,
+    results: Mapping[str, ScenarioResult] | None = None,
+) -> list[str]:
+    """One line per scenario about ``described_as`` (what was really measured), and the
+    service process's cost when the harness started it."""
+    lines = [f"{described_as}: {j.line()}" for j in judgements]
+    ttft = (results or {}).get("ttft")
+    usage = ttft.service_process if ttft is not None else None
+    if usage and usage.get("cpu_us_per_token") is not None:
+        lines.append(
+            f"{described_as}: {usage['cpu_us_per_token']:.0f} µs of CPU per relayed token "
+            f"({usage['tokens']} tokens in the ttft scenario), RSS {usage['rss_mb']} MB"
+        )
+    return lines

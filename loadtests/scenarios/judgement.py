@@ -114,15 +114,15 @@ def judge_disconnect(result: ScenarioResult) -> Judgement:
     modes: Mapping[str, Mapping[str, Any]] = result.numbers
     if not modes:
         return Judgement("disconnect", "not measurable", "no users left")
-    users = sum(
-        n["users"] + n["users_never_sent_upstream"] + n["users_failed"] for n in modes.values()
-    )
-    if (
-        users
-        and all(n["users"] == 0 for n in modes.values())
-        and not any(n["users_failed"] for n in modes.values())
+    if all(n["users"] == 0 for n in modes.values()) and any(
+        n["users_never_sent_upstream"] for n in modes.values()
     ):
-        return Judgement("disconnect", "not measurable", NOT_FORWARDED)
+        failed = sum(n["users_failed"] for n in modes.values())
+        return Judgement(
+            "disconnect",
+            "not measurable",
+            NOT_FORWARDED + (f" ({failed} users' streams also failed)" if failed else ""),
+        )
     parts = [
         f"{subject.rsplit('/', 1)[-1]} {n['tokens_after_leaving_total']}"
         + (f" ({n['users_failed']} failed)" if n["users_failed"] else "")

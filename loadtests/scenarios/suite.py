@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from ..systems.environment import Environment
 from . import expectations
 from .blocking import run_blocking
 from .buffering import paths_for, run_buffering
-from .disconnect import run_disconnect
+from .disconnect import MODES, run_disconnect
 from .result import ScenarioResult
 from .ttft import run_ttft
 
@@ -80,7 +80,20 @@ def _not_run(name: str, reason: str) -> ScenarioResult:
     )
 
 
-async def _one(env: Environment, plan: SuitePlan, scenario: str) -> ScenarioResult:
+def _disconnect_modes(plan: SuitePlan, before: Mapping[str, ScenarioResult]) -> tuple[str, ...]:
+    """Every mode, but the burst for a target the blocking scenario found serialized."""
+    blocking = before.get("blocking")
+    if plan.target is None or blocking is None:
+        return MODES
+    spread = blocking.numbers.get(plan.target.name, {}).get("ttft_spread_ms")
+    if spread is not None and spread > blocking.settings.get("serial_ms", float("inf")):
+        return tuple(m for m in MODES if m != "burst")
+    return MODES
+
+
+async def _one(
+    env: Environment, plan: SuitePlan, scenario: str, before: Mapping[str, ScenarioResult]
+) -> ScenarioResult:
     endpoints = _endpoints(env, plan, scenario)
     names = [e.name for e in endpoints]
     external = env.external_target
@@ -108,14 +121,22 @@ async def _one(env: Environment, plan: SuitePlan, scenario: str) -> ScenarioResu
                 "needs --mock: the mock_llm your service streams from "
                 "(its ledger is the ground truth)",
             )
-        subjects = [f"{n}/{m}" for n in names for m in ("close_after", "stop_reading", "burst")]
+        modes = _disconnect_modes(plan, before)
+        subjects = [f"{n}/{m}" for n in names for m in modes]
         table = dict.fromkeys(subjects, "ok") if external else expectations.DISCONNECT
-        return await run_disconnect(
+        result = await run_disconnect(
             endpoints,
             mock_url=env.mock_url,
             shape_upstream=shape,
             expected=expectations.expected_for(table, subjects),
+            modes=modes,
         )
+        if len(modes) < len(MODES):
+            result.evidence.append(
+                "burst not run: the service serializes streams (blocking: first tokens spread "
+                "over more than a second), so 100 users would take minutes to get served"
+            )
+        return result
     urls = {e.name: e.base_url for e in endpoints}
     if plan.target is not None:
         return await run_buffering(
@@ -163,7 +184,7 @@ async def run_suite(env: Environment, plan: SuitePlan, say: Say) -> dict[str, Sc
         started = time.monotonic()
         say(f"[bold cyan]scenario {scenario}[/] ...")
         before = service_usage.sample(env.service_pid) if env.service_pid else None
-        result = await _one(env, plan, scenario)
+        result = await _one(env, plan, scenario, results)
         if env.service_pid:
             after = service_usage.sample(env.service_pid)
             usage: dict[str, Any] = service_usage.usage_numbers(

@@ -3,7 +3,7 @@
 ``self.client.iter_lines()`` over an OpenAI-compatible stream, ``json.loads`` per
 ``data:`` line, nothing else, plus one ``TTFT (iter_lines)`` event per stream: the time
 the first content line came out of ``iter_lines()``, to show what its 1024-byte reads
-do to TTFT (FACTS.md). Loaded only by Locust (``-f``), never by pytest.
+do to TTFT (docs/behaviours.md#locust). Loaded only by Locust (``-f``), never by pytest.
 """
 
 from __future__ import annotations
