@@ -282,7 +282,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "streamgauge run") -> in
         console.print(f"[red]cannot measure:[/] {exc}")
         return judgement.EXIT_NOT_MEASURED
     judged = judgement.judge(results) if plan.target is not None else []
-    lines = target_headline(judged, env.described_as) if judged else embedded_headline(results)
+    lines = (
+        target_headline(judged, env.described_as, results) if judged else embedded_headline(results)
+    )
     summary_obj = report.summary(
         results,
         command=command,
