@@ -1,6 +1,9 @@
 """``streamgauge capacity`` flags: parsed, checked, and turned into the pure models.
 
-Defaults come from :class:`StepRamp`, :class:`AggregateSLO` and
+The service under test takes the flags every command that sends streams takes
+(:mod:`loadtests.commands.target_options`: ``--app``, ``--target``, ``--proxy``, the
+shapes, ``--model``); ``--variant``, ``--upstream-*`` and ``--nginx`` shape the embedded
+default. Defaults come from :class:`StepRamp`, :class:`AggregateSLO` and
 :class:`GeneratorLimits`, so ``--help`` shows the values the analysis uses. A bad
 option is an argparse error: a one-line message and exit code 2, before anything starts.
 """
@@ -14,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..commands.target_options import add_target_arguments, is_target, validate_target_arguments
 from ..load.shapes import StepRamp
 from ..load.slo import AggregateSLO
 from ..systems.environment import ALL_VARIANTS
@@ -39,8 +43,8 @@ class CapacityOptions:
 
     @property
     def variant(self) -> str | None:
-        """The embedded variant, ``None`` with ``--target``."""
-        return None if self.args.target else (self.args.variant or "reference")
+        """The embedded variant, ``None`` with ``--app`` or ``--target``."""
+        return None if is_target(self.args) else (self.args.variant or "reference")
 
     @property
     def mock_flags(self) -> list[str]:
@@ -62,8 +66,9 @@ def build_parser(prog: str = "streamgauge capacity") -> argparse.ArgumentParser:
         description="Locust step ramp: the largest "
         "concurrency (users = concurrent streams) meeting the SLO.",
     )
-    _add_target_flags(
-        p.add_argument_group("what to measure (default: embedded mock_llm + reference)")
+    add_target_arguments(p)
+    _add_embedded_flags(
+        p.add_argument_group("the embedded default (mock_llm + a service variant), and nginx")
     )
     _add_ramp_flags(p.add_argument_group("step ramp"))
     _add_slo_flags(p.add_argument_group("SLO, per step"))
@@ -78,21 +83,7 @@ def build_parser(prog: str = "streamgauge capacity") -> argparse.ArgumentParser:
     return p
 
 
-def _add_target_flags(what: argparse._ArgumentGroup) -> None:
-    what.add_argument("--target", metavar="URL", help="base URL of your streaming service")
-    what.add_argument(
-        "--target-path",
-        metavar="PATH",
-        default="/chat/stream",
-        help="streaming POST path on --target (default: %(default)s)",
-    )
-    what.add_argument(
-        "--target-format",
-        choices=["service", "openai"],
-        default="service",
-        help="service: {'prompt'} in, {'token'} events out; openai: chat "
-        "completions (default: %(default)s)",
-    )
+def _add_embedded_flags(what: argparse._ArgumentGroup) -> None:
     what.add_argument(
         "--variant",
         choices=ALL_VARIANTS,
@@ -102,7 +93,8 @@ def _add_target_flags(what: argparse._ArgumentGroup) -> None:
     what.add_argument(
         "--nginx",
         metavar="TEMPLATE",
-        help=f"put a private nginx in front: {', '.join(template_names())}",
+        help=f"put a private nginx in front: {', '.join(template_names())} "
+        "(for --app or --target, --proxy nginx:TEMPLATE says the same)",
     )
     what.add_argument(
         "--upstream-ttft-ms",
@@ -219,16 +211,17 @@ def _add_generator_flags(gen: argparse._ArgumentGroup) -> None:
 
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    if args.target is not None and not args.target.startswith("http://"):
-        parser.error(f"--target must be an http:// URL, got {args.target!r}")
+    if args.nginx is not None and args.proxy is not None:
+        parser.error("--nginx and --proxy both put a proxy in front: give one of them")
+    validate_target_arguments(args, parser)
     embedded_only = (
         args.variant,
         args.upstream_ttft_ms,
         args.upstream_itl_ms,
         args.upstream_tokens,
     )
-    if args.target is not None and any(v is not None for v in embedded_only):
-        parser.error("--variant and --upstream-* shape the embedded default, not a --target")
+    if is_target(args) and any(v is not None for v in embedded_only):
+        parser.error("--variant and --upstream-* shape the embedded default, not --app or --target")
     if not 0 <= args.workers <= 64:
         parser.error(f"--workers must be in 0..64, got {args.workers}")
     if args.stop_after_failing < 0:

@@ -1,13 +1,14 @@
 """``streamgauge baseline`` and ``streamgauge gate``: a CI regression gate.
 
-``baseline --out FILE`` measures the service under test (the embedded
-reference, or ``--target URL`` with the ``--mock URL`` it streams from) and
-records numbers, settings and environment. ``gate --baseline FILE`` measures
-again the same way and compares with :mod:`loadtests.gate.rules`'s rules.
+``baseline --out FILE`` measures the service under test (the embedded reference;
+``--app MODULE:ATTR``, started in front of a mock of its own; or ``--target URL`` with
+the ``--mock URL`` it streams from; the flags of :mod:`.target_options`, shapes
+included) and records numbers, settings and environment. ``gate --baseline FILE``
+measures again the same way and compares with :mod:`loadtests.gate.rules`'s rules.
 
 Exit codes: 0 pass, 1 regression, 2 usage or environment error (bad flags,
-missing nginx the baseline relied on, or the load generator itself saturated:
-never a false pass, never a false regression).
+missing nginx the baseline relied on, a service that did not start, or the load
+generator itself saturated: never a false pass, never a false regression).
 """
 
 from __future__ import annotations
@@ -31,22 +32,31 @@ from rich.table import Table
 from ..client.endpoints import Endpoint, service_endpoint
 from ..gate import rules as gate
 from ..gate.measure import GateEnvironmentError, measure
-from ..systems.environment import Environment, embedded, external
+from ..systems.environment import Environment, embedded
 from ..systems.nginx import find_nginx
+from ..systems.processes import ServerStartError
+from .target_options import (
+    Say,
+    TargetError,
+    add_target_arguments,
+    aimed,
+    is_target,
+    target_endpoint,
+    target_environment,
+    validate_target_arguments,
+)
 
 EXIT_PASS, EXIT_REGRESSION, EXIT_ENV = 0, 1, 2
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--target", metavar="URL", help="base URL of the service under test")
     p.add_argument(
-        "--target-path",
-        metavar="PATH",
-        default="/chat/stream",
-        help="streaming POST path (default: %(default)s)",
+        "--no-proxy",
+        action="store_true",
+        help="skip the nginx buffering checks (--proxy is another thing: a proxy in front "
+        "of your service, measured as part of it)",
     )
-    p.add_argument("--mock", metavar="URL", help="the mock_llm the target streams from")
-    p.add_argument("--no-proxy", action="store_true", help="skip the nginx buffering checks")
+    add_target_arguments(p)
 
 
 def baseline_parser(prog: str) -> argparse.ArgumentParser:
@@ -80,24 +90,36 @@ def gate_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    if (args.target is None) != (args.mock is None):
+    validate_target_arguments(args, parser)
+    if args.target and not args.mock:
         parser.error(
             "--target and --mock go together (the ledger of the target's upstream "
             "is how disconnect savings are measured)"
         )
-    for url in (args.target, args.mock):
-        if url is not None and not url.startswith("http://"):
-            parser.error(f"expected an http:// URL, got {url!r}")
 
 
 @contextlib.contextmanager
-def _environment(args: argparse.Namespace) -> Iterator[tuple[Environment, Endpoint]]:
-    if args.target:
-        env = external(args.target, args.mock)
-        yield env, service_endpoint("target", args.target, args.target_path)
-        return
-    with tempfile.TemporaryDirectory() as tmp, embedded(["reference"], Path(tmp)) as env:
-        yield env, service_endpoint("target", env.services["reference"])
+def _environment(args: argparse.Namespace, say: Say) -> Iterator[tuple[Environment, Endpoint]]:
+    """The service under test and its endpoint (URL, shapes, path, model); always stopped."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if is_target(args):
+            with target_environment(args, Path(tmp), say) as env:
+                yield env, aimed(target_endpoint(args), env, args, say)
+            return
+        with embedded(["reference"], Path(tmp)) as env:
+            yield env, service_endpoint("target", env.services["reference"])
+
+
+def _shapes(target: Endpoint) -> dict[str, Any]:
+    """How the baseline's streams were sent and read (header names only: they carry auth)."""
+    return {
+        "path": target.url.removeprefix(target.base_url),
+        "request": target.request.name,
+        "template": target.request.template,
+        "headers": [name for name, _ in target.request.headers],
+        "response": target.response.label,
+        "model": target.model if target.request.preset.startswith("openai") else None,
+    }
 
 
 def _environment_info() -> dict[str, Any]:
@@ -119,9 +141,9 @@ def run_baseline(argv: Sequence[str], prog: str = "streamgauge baseline") -> int
         console.print("[yellow]nginx not found: the baseline has no proxy checks[/]")
     console.print("measuring the baseline ...")
     try:
-        with _environment(args) as (env, target):
+        with _environment(args, console.print) as (env, target):
             numbers = uvloop.run(measure(env, target, proxy))
-    except GateEnvironmentError as exc:
+    except (GateEnvironmentError, ServerStartError, TargetError) as exc:
         console.print(f"[red]cannot measure:[/] {exc}")
         return EXIT_ENV
     if numbers["invalid"]:
@@ -131,7 +153,8 @@ def run_baseline(argv: Sequence[str], prog: str = "streamgauge baseline") -> int
         "gate_schema_version": gate.GATE_SCHEMA_VERSION,
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": " ".join(["streamgauge", "baseline", *argv]),
-        "target": args.target or "embedded reference",
+        "target": env.described_as if is_target(args) else "embedded reference",
+        "shapes": _shapes(target),
         "environment": _environment_info(),
         "numbers": numbers,
     }
@@ -165,7 +188,7 @@ def _attempts(
     """Measure until the verdict is clear: a pass, or the same check failing twice."""
     tol = gate.Tolerances()
     attempts: list[list[gate.Check]] = []
-    with _environment(args) as (env, target):
+    with _environment(args, console.print) as (env, target):
         for attempt in range(1 + max(0, args.repeats)):
             console.print(f"gate measurement {attempt + 1} ...")
             now = uvloop.run(measure(env, target, proxy))
@@ -221,7 +244,7 @@ def run_gate(argv: Sequence[str], prog: str = "streamgauge gate") -> int:
         base = _read_baseline(args.baseline)
         proxy = _needs_proxy(base, args.no_proxy)
         attempts = _attempts(args, base, proxy, console)
-    except GateEnvironmentError as exc:
+    except (GateEnvironmentError, ServerStartError, TargetError) as exc:
         console.print(f"[red]cannot measure:[/] {exc}")
         return EXIT_ENV
     if not attempts:

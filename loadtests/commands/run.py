@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "streamgauge run") -> in
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     _validate(args, parser)
-    console = Console()
+    console = Console(soft_wrap=True)  # paths and numbers stay whole in logs
     run_dir = report.new_run_dir(args.out)
     command = " ".join(["streamgauge", "run", *map(shlex.quote, argv or sys.argv[2:])])
     console.print(f"[bold]streamgauge run[/] -> {run_dir}")
@@ -147,6 +147,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "streamgauge run") -> in
             "target": args.target,
             "app": args.app,
             "mock": env.mock_url,
+            "described_as": env.described_as,
         },
     )
     summary_obj["judgements"] = {j.scenario: {"word": j.word, "detail": j.detail} for j in judged}

@@ -8,6 +8,7 @@ from ..client.endpoints import Endpoint, mock_endpoint
 from ..scenarios.blocking import run_blocking
 from ..scenarios.buffering import ProxyPath, run_buffering
 from ..scenarios.disconnect import MODES, run_disconnect
+from ..scenarios.suite import wait_until_quiet
 from ..scenarios.ttft import run_ttft
 from ..systems.environment import Environment
 from .rules import Tolerances
@@ -23,10 +24,31 @@ class GateEnvironmentError(Exception):
     """The measurement cannot be trusted or cannot run: exit 2."""
 
 
+async def _after_quiet(mock_url: str, out: dict[str, Any]) -> None:
+    """Wait for the previous scenario's upstream streams to end (as ``run`` does).
+
+    A service that serializes streams or relays into dead sockets would otherwise still
+    be working through the last scenario's load while the next one measures.
+    """
+    busy = await wait_until_quiet(mock_url)
+    if busy is not None:
+        out["invalid"].append(busy)
+
+
 async def measure(env: Environment, target: Endpoint, proxy: bool) -> dict[str, Any]:
-    """One measurement of everything the gate checks; raises GateEnvironmentError if invalid."""
-    assert env.mock_url is not None
-    shape = True  # gate targets must forward X-Mock-* headers or use the mock's defaults
+    """One measurement of everything the gate checks; raises GateEnvironmentError if invalid.
+
+    ``target`` carries the service's shapes, path and model; every scenario sends and
+    reads through them.
+    """
+    if env.mock_url is None:
+        raise GateEnvironmentError(
+            "the gate needs the mock_llm the service streams from (its ledger is the ground "
+            "truth for disconnects): pass --mock with --target"
+        )
+    # With a mock upstream the prompt's marker shapes each request (headers too, for a
+    # service that forwards them): a service that forwards no X-Mock-* headers is shaped.
+    shape = env.forwards_mock_headers or env.mock_url is not None
     out: dict[str, Any] = {"invalid": []}
     ttft = await run_ttft([target], direct=mock_endpoint(env.mock_url), shape_upstream=shape)
     t = ttft.numbers["target"]
@@ -36,6 +58,7 @@ async def measure(env: Environment, target: Endpoint, proxy: bool) -> dict[str, 
         "p99_ms": t["ttft_ms"]["p99"],
         "direct_p50_ms": ttft.numbers["direct_to_mock"]["ttft_ms"]["p50"],
     }
+    await _after_quiet(env.mock_url, out)
     blk = await run_blocking([target], shape_upstream=shape)
     b = blk.numbers["target"]
     out["blocking"] = {
@@ -46,6 +69,7 @@ async def measure(env: Environment, target: Endpoint, proxy: bool) -> dict[str, 
     # through 100 simultaneous users, and has already failed the blocking checks.
     serialized = (b["ttft_spread_ms"] or 0) > Tolerances().serial_spread_ms
     modes = ("close_after", "stop_reading") if serialized else MODES
+    await _after_quiet(env.mock_url, out)
     dc = await run_disconnect([target], mock_url=env.mock_url, shape_upstream=shape, modes=modes)
     out["disconnect"] = {
         subject.split("/", 1)[1]: {
@@ -56,12 +80,17 @@ async def measure(env: Environment, target: Endpoint, proxy: bool) -> dict[str, 
     }
     results = [ttft, blk, dc]
     if proxy:
+        await _after_quiet(env.mock_url, out)
         buf = await run_buffering(
             {"target": target.base_url},
             paths=GATE_PATHS,
             shape_upstream=shape,
             request_shape=target.request,
             response_shape=target.response,
+            stream_path=target.url.removeprefix(target.base_url),
+            # A team's service: a stream straight from the mock is the control, and the
+            # service's own path arriving in bursts is a finding, not a bad measurement.
+            control_mock_url=env.mock_url if env.external_target else None,
         )
         if buf.skipped:
             raise GateEnvironmentError(buf.skipped)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..client.endpoints import Endpoint
 from ..client.marker import Shaping
-from ..client.shape_options import add_shape_arguments, shapes_from_args, shapes_given
+from ..client.shape_options import add_shape_arguments, shapes_from_args
 from ..load.shapes import Spike, StepRamp
 from ..load.slo import AggregateSLO
 
@@ -30,17 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("streamgauge")
     add = group.add_argument
     add("--stream-path", default="/chat/stream", help="streaming POST path on --host")
-    add(
-        "--stream-format",
-        choices=["service", "openai"],
-        default=None,
-        help="older form of the shape flags: service = --request-shape prompt "
-        "--response-shape sse-json; openai = openai-chat both ways (ignored when a shape "
-        "flag is given)",
-    )
+    # How the stream is called and read: the same flags as every streamgauge command
+    # (an OpenAI-compatible URL: --request-shape openai-chat --response-shape openai-chat).
     add_shape_arguments(group)
     add("--prompt", default="Say something.", help="prompt every stream sends")
-    add("--model", default="mock-gpt", help="model name (openai format)")
+    add("--model", default="mock-gpt", help="model id for the openai-* request shapes")
     add(
         "--mock-ttft-ms",
         type=float,
@@ -144,14 +138,6 @@ def config_from(options: Any) -> SuiteConfig:
         raise ValueError("--leave-after must be >= 1 and --probe-rate > 0")
     request, response = shapes_from_args(options)
     endpoint = Endpoint("locust", options.stream_path, request, response, options.model)
-    if options.stream_format is not None and not shapes_given(options):
-        endpoint = Endpoint(
-            "locust",
-            options.stream_path,
-            request,
-            model=options.model,
-            format=options.stream_format,
-        )
     return SuiteConfig(
         endpoint=endpoint,
         prompt=options.prompt,

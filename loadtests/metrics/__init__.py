@@ -56,4 +56,4 @@ __all__ = [
 ]
 
 #: Version of the definitions above and in docs/metrics.md.
-METRICS_CONTRACT_VERSION = "1"
+METRICS_CONTRACT_VERSION = "2"
