@@ -50,10 +50,19 @@ from .buffering_detector import (
     detect_buffering,
     is_gzip,
 )
+from .buffering_paths import PATHS, ProxyPath, expected_verdict, headline, paths_for
 from .proxy_framing import UpstreamHead, probe_http10
 from .result import ScenarioResult
 
-__all__ = ["PATHS", "ProxyPath", "expected_verdict", "headline", "measure_path", "run_buffering"]
+__all__ = [
+    "PATHS",
+    "ProxyPath",
+    "expected_verdict",
+    "headline",
+    "measure_path",
+    "paths_for",
+    "run_buffering",
+]
 
 _STREAM_PATH = "/chat/stream"
 _PROMPT_TEXT = "Tell me about proxies."
@@ -77,63 +86,6 @@ class _Request:
         """The body as an object (the HTTP/1.0 probe takes one; a template may not be)."""
         obj = json.loads(self.body(request_id))
         return obj if isinstance(obj, dict) else _PROMPT
-
-
-@dataclass(frozen=True)
-class ProxyPath:
-    """One way from the client to a service: ``template`` ``None`` means no proxy."""
-
-    name: str
-    template: str | None
-    variant: str
-    client_gzip: bool = False
-
-    @property
-    def label(self) -> str:
-        config = f"{self.template}.conf" if self.template else "no proxy"
-        return f"{config} -> {self.variant}" + (
-            " (client accepts gzip)" if self.client_gzip else ""
-        )
-
-
-PATHS: tuple[ProxyPath, ...] = (
-    ProxyPath("direct", None, "no_accel_header"),
-    ProxyPath("nginx_defaults", "defaults", "no_accel_header"),
-    ProxyPath("nginx_defaults_accel_header", "defaults", "reference"),
-    ProxyPath("nginx_buffering_off", "buffering_off", "no_accel_header"),
-    ProxyPath("nginx_gzip", "gzip", "no_accel_header", client_gzip=True),
-    ProxyPath("nginx_gzip_accel_header", "gzip", "reference", client_gzip=True),
-)
-
-
-def paths_for(variant: str) -> tuple[ProxyPath, ...]:
-    """Every proxy configuration in front of one service (a user's ``--target``)."""
-    return (
-        ProxyPath("direct", None, variant),
-        ProxyPath("nginx_defaults", "defaults", variant),
-        ProxyPath("nginx_buffering_off", "buffering_off", variant),
-        ProxyPath("nginx_gzip", "gzip", variant, client_gzip=True),
-    )
-
-
-def expected_verdict(path: ProxyPath, head: UpstreamHead) -> str:
-    """What nginx 1.22 does with this upstream response, as measured on this machine.
-
-    - No proxy, ``proxy_buffering off``, or ``X-Accel-Buffering: no``: streams.
-    - gzip on ``text/event-stream`` for a client accepting gzip: buffered (the gzip
-      filter holds output until its buffers fill or the response ends).
-    - Defaults (buffering on, HTTP/1.0 upstream): buffered when the upstream answers
-      close-delimited, as HTTP/1.0 calls for; streams when it answers chunked anyway
-      (uvicorn's httptools protocol does): nginx relays a chunked body per chunk.
-    - HTTP/1.1 upstream (``gzip``/``http11`` configs otherwise): streams.
-    """
-    if path.template in (None, "buffering_off") or head.accel_buffering_off:
-        return "streams"
-    if path.template == "gzip" and path.client_gzip:
-        return "buffered"
-    if path.template == "defaults" and head.framing != "chunked":
-        return "buffered"
-    return "streams"
 
 
 def _ms(ns: float | None) -> float | None:
@@ -298,6 +250,50 @@ async def _stream_all(
     return list(records), lag.summary_ms()
 
 
+async def _measure_control(
+    result: ScenarioResult,
+    mock_url: str,
+    *,
+    events: int,
+    itl_ms: float,
+    ttft_ms: float,
+    timeout_s: float,
+) -> None:
+    control = await control_stream(
+        mock_url,
+        events=events,
+        itl_ms=itl_ms,
+        ttft_ms=ttft_ms,
+        tag=uuid.uuid4().hex[:8],
+        timeout_s=timeout_s,
+    )
+    result.numbers["control_direct_to_mock"] = control
+    result.evidence.append(
+        f"control (direct to mock): {control['events']} events in "
+        f"{control['arrivals_with_events']} reads -> {control['verdict']}"
+    )
+    if control["verdict"] != "streams":
+        result.invalidate(
+            f"the harness's own direct-to-mock stream reads {control['verdict']}: the client "
+            "or the machine merges events, so nothing behind the service can be judged"
+        )
+
+
+def _paths_with_services(
+    paths: Sequence[ProxyPath], service_urls: Mapping[str, str], result: ScenarioResult
+) -> list[ProxyPath]:
+    """The paths whose service is running; none (the scenario skipped, said why) if none."""
+    kept = [p for p in paths if p.variant in service_urls]
+    if not kept:
+        wanted = sorted({p.variant for p in paths})
+        _skipped(result, f"needs services {wanted}, got {sorted(service_urls)}")
+        return []
+    result.evidence.extend(
+        f"{p.name}: skipped, no {p.variant} service" for p in paths if p not in kept
+    )
+    return kept
+
+
 async def run_buffering(
     service_urls: Mapping[str, str],
     *,
@@ -344,14 +340,9 @@ async def run_buffering(
             "or leave the scenario out (--scenarios ttft,blocking,disconnect)",
         )
     settings["nginx"] = binary
-    all_paths = list(paths)
-    paths = [p for p in all_paths if p.variant in service_urls]
+    paths = _paths_with_services(paths, service_urls, result)
     if not paths:
-        wanted = sorted({p.variant for p in all_paths})
-        return _skipped(result, f"needs services {wanted}, got {sorted(service_urls)}")
-    result.evidence.extend(
-        f"{p.name}: skipped, no {p.variant} service" for p in all_paths if p not in paths
-    )
+        return result
     headers = mock_headers(ttft_ms, itl_ms, events) if shape_upstream else {}
     urls = {p.variant: service_urls[p.variant].rstrip("/") for p in paths}
     short = mock_headers(ttft_ms, itl_ms, 1) if shape_upstream else {}
@@ -360,24 +351,14 @@ async def run_buffering(
     streams = _Request(shape, response_shape, shaping, events)
     probe_shaping = Shaping(ttft_ms=ttft_ms, itl_ms=itl_ms, tokens=1) if shape_upstream else None
     if control_mock_url is not None:
-        control = await control_stream(
+        await _measure_control(
+            result,
             control_mock_url,
             events=events,
             itl_ms=itl_ms,
             ttft_ms=ttft_ms,
-            tag=uuid.uuid4().hex[:8],
             timeout_s=timeout_s,
         )
-        result.numbers["control_direct_to_mock"] = control
-        result.evidence.append(
-            f"control (direct to mock): {control['events']} events in "
-            f"{control['arrivals_with_events']} reads -> {control['verdict']}"
-        )
-        if control["verdict"] != "streams":
-            result.invalidate(
-                f"the harness's own direct-to-mock stream reads {control['verdict']}: the client "
-                "or the machine merges events, so nothing behind the service can be judged"
-            )
     heads = await _probe_heads(
         urls, short, result, _Request(shape, response_shape, probe_shaping, 1), stream_path
     )
@@ -455,35 +436,3 @@ def _compare_to_direct(result: ScenarioResult) -> None:
         numbers = result.numbers.get(name)
         if name != "direct" and numbers is not None and numbers.get("ttft_ms") is not None:
             numbers["ttft_added_ms"] = round(numbers["ttft_ms"] - direct, 2)
-
-
-def headline(result: ScenarioResult) -> list[str]:
-    """Sentences for a run summary: each buffered path's TTFT against direct, and the fix."""
-    direct = result.numbers.get("direct", {}).get("ttft_ms")
-    by_name = {p.name: p for p in PATHS}
-    lines: list[str] = []
-    for name, verdict in result.verdicts.items():
-        numbers = result.numbers.get(name)
-        if verdict != "buffered" or numbers is None or name not in by_name:
-            continue
-        lines.append(
-            f"Behind nginx ({by_name[name].label}): first token after {numbers['ttft_ms']:.0f} ms"
-            + (f" (direct {direct:.0f} ms)" if direct is not None else "")
-            + f", {numbers['events']} events in {numbers['arrivals_with_events']} read(s)."
-        )
-    fixed = [
-        f"{name} {result.numbers[name]['ttft_ms']:.0f} ms"
-        for name in (
-            "nginx_gzip_accel_header",
-            "nginx_defaults_accel_header",
-            "nginx_buffering_off",
-        )
-        if result.verdicts.get(name) == "streams"
-    ]
-    if lines and fixed:
-        lines.append(
-            "X-Accel-Buffering: no or proxy_buffering off streams it: TTFT "
-            + ", ".join(fixed)
-            + "."
-        )
-    return lines
