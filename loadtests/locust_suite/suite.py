@@ -11,9 +11,10 @@ Users (pick them by class name on the command line; all three by default):
   ``--ledger-url`` it reports the tokens the upstream generated after it left
 
 Add a shape with ``-f locustfile.py,shape_step.py`` (or ``shape_spike.py``). At quit the
-SLO (``--slo-*``) sets the exit code. Works against any ``--host`` speaking the service
-contract (``--stream-format openai`` for an OpenAI-compatible URL); ``streamgauge
-capacity`` runs it against the embedded mock + service, optionally through nginx.
+SLO (``--slo-*``) sets the exit code. Works against any ``--host``: the shape flags say
+how it is called and read (``--request-shape openai-chat --response-shape openai-chat``
+for an OpenAI URL); ``streamgauge capacity`` runs it against the embedded mock + service,
+a team's ``--app`` or ``--target``, optionally through nginx.
 """
 
 from __future__ import annotations

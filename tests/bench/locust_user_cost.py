@@ -37,8 +37,8 @@ KINDS: dict[str, tuple[Path, str, str, list[str]]] = {
     # kind: (locustfile, user class, its TTFT row, suite args)
     "streamgauge": (
         LOCUSTFILE, "StreamingUser", "TTFT",
-        ["--stream-format", "openai", "--stream-path", "/v1/chat/completions", "--no-slo-check",
-         "--lag-interval-ms", "0"],
+        ["--request-shape", "openai-chat", "--response-shape", "openai-chat",
+         "--stream-path", "/v1/chat/completions", "--no-slo-check", "--lag-interval-ms", "0"],
     ),
     "iter_lines": (BASELINE, "IterLinesUser", "TTFT (iter_lines)", []),
 }  # fmt: skip

@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> None:
         command = [
             sys.executable, "-m", "loadtests.cli", "capacity",
             "--target", mock.url, "--target-path", "/v1/chat/completions",
-            "--target-format", "openai", "--workers", str(args.workers), "--generator-cpus", "1",
+            "--request-shape", "openai-chat", "--response-shape", "openai-chat",
+            "--workers", str(args.workers), "--generator-cpus", "1",
             "--start-users", str(args.start_users), "--step-users", str(args.step_users),
             "--max-users", str(args.max_users), "--step-s", f"{args.step_s:g}",
             "--slo-ttft-p95-ms", "150", "--slo-itl-p95-ms", "20", "--stop-after-failing", "2",

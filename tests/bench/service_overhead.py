@@ -38,7 +38,11 @@ async def level(endpoint: Endpoint, concurrency: int, rounds: int) -> dict[str, 
 
     async def send(i: int, intended: int | None) -> Any:
         return await stream_request(
-            endpoint.url, endpoint.body(), request_id=f"b-{tag}-{i}", headers=headers, timeout_s=60
+            endpoint.url,
+            endpoint.body(request_id=f"b-{tag}-{i}", max_tokens=int(SHAPE["tokens"])),
+            request_id=f"b-{tag}-{i}",
+            headers=endpoint.headers(headers),
+            timeout_s=60,
         )
 
     run = await run_closed_loop(
@@ -48,7 +52,7 @@ async def level(endpoint: Endpoint, concurrency: int, rounds: int) -> dict[str, 
         max_duration_s=120,
         lag_threshold_ms=20,
     )
-    numbers = target_numbers(run.records, endpoint.format)
+    numbers = target_numbers(run.records, endpoint.response)
     numbers.pop("ttft_first_ms")
     numbers["client_loop_lag_ms"] = run.loop_lag_ms
     numbers["valid"] = run.valid
@@ -61,12 +65,12 @@ def cpu_s(pid: int) -> float:
     return float(t.user + t.system)
 
 
-async def main_async(levels: list[int], rounds: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"shape": SHAPE, "levels": {}}
-    with tempfile.TemporaryDirectory() as tmp, embedded(["reference"], Path(tmp)) as env:
+async def main_async(levels: list[int], rounds: int, variant: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"shape": SHAPE, "variant": variant, "levels": {}}
+    with tempfile.TemporaryDirectory() as tmp, embedded([variant], Path(tmp)) as env:
         assert env.mock_url is not None
         direct = mock_endpoint(env.mock_url)
-        service = service_endpoint("reference", env.services["reference"])
+        service = service_endpoint(variant, env.services[variant])
         service_pid = env.processes[1].pid
         await level(service, 5, 2)  # warm-up: connections, lazy imports
         for n in levels:
@@ -96,13 +100,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="1,50,200")
     parser.add_argument("--rounds", type=int, default=3, help="requests per worker per level")
-    parser.add_argument("--out", type=Path, default=Path("results/bench/service_overhead.json"))
+    parser.add_argument("--variant", default="reference", help="embedded service variant")
+    parser.add_argument("--out", type=Path, default=None, help="default: results/bench/...")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
-    result = uvloop.run(main_async(levels, args.rounds))
+    result = uvloop.run(main_async(levels, args.rounds, args.variant))
     result["command"] = (
         f"python -m tests.bench.service_overhead --levels {args.levels} --rounds {args.rounds}"
+        f" --variant {args.variant}"
     )
+    suffix = "" if args.variant == "reference" else f"_{args.variant}"
+    args.out = args.out or Path(f"results/bench/service_overhead{suffix}.json")
     result["when_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
