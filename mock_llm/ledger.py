@@ -14,10 +14,24 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
+#: Longest generated text a record keeps (``text``); longer ones keep only ``text_chars``.
+#: The text is the plan's own string (no copy), kept per request, never touched per
+#: token: ~6 bytes a token for the default words, under the 8 of ``token_write_ns``.
+#: ``long`` texts (64 KiB a token) would pin megabytes per record, hence the cap.
+LEDGER_TEXT_MAX_CHARS = 16_384
+
 
 @dataclass(slots=True)
 class LedgerRecord:
-    """One request as the mock saw it. ``None`` means "did not happen"."""
+    """One request as the mock saw it. ``None`` means "did not happen".
+
+    Every attempt is its own record: a client retrying request id ``r`` makes records
+    ``r`` with ``attempt`` 1, 2, ... (so upstream calls per request = records per id).
+    ``text`` is what the plan generates for the whole stream, in order (a fault or a
+    disconnect may cut what was written short: ``tokens_written`` says how much was);
+    ``None`` when nothing was planned or the text is longer than
+    :data:`LEDGER_TEXT_MAX_CHARS` (``text_chars`` always has its length).
+    """
 
     id: str
     seq: int
@@ -43,6 +57,9 @@ class LedgerRecord:
     completed_ns: int | None = None
     closed_ns: int | None = None
     max_lateness_ns: int = 0
+    attempt: int = 1
+    text: str | None = None
+    text_chars: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -68,7 +85,7 @@ class Ledger:
 
     def add(self, record: LedgerRecord) -> None:
         self._records[record.seq] = record
-        self._by_id.setdefault(record.id, []).append(record)
+        self._file(record, record.id)
         while len(self._records) > self._size:
             _, old = self._records.popitem(last=False)
             same = self._by_id.get(old.id)
@@ -84,8 +101,14 @@ class Ledger:
             same.remove(record)
             if not same:
                 del self._by_id[record.id]
+        self._file(record, request_id)
+
+    def _file(self, record: LedgerRecord, request_id: str) -> None:
+        """Index ``record`` under ``request_id``: its attempt is one more than those kept."""
         record.id = request_id
-        self._by_id.setdefault(request_id, []).append(record)
+        same = self._by_id.setdefault(request_id, [])
+        record.attempt = len(same) + 1
+        same.append(record)
 
     def finished(self, record: LedgerRecord) -> None:
         """Persist a finished record to the JSONL file, if one is configured."""

@@ -32,9 +32,9 @@ from .engine.scheduler import TimerWheel
 from .engine.streams import StreamPlan, TokenStream
 from .engine.vocabulary import Vocabulary
 from .http.completion_request import CompletionRequest, parse_request
-from .http.connection import HttpConnection, Request
+from .http.connection import ConnectionCount, HttpConnection, Request
 from .http.wire import ApiError, ChunkEncoder, rate_limited, status_error
-from .ledger import Ledger, LedgerRecord
+from .ledger import LEDGER_TEXT_MAX_CHARS, Ledger, LedgerRecord
 from .marker import MarkerSearch, find_marker, without_marker
 from .overrides import NO_OVERRIDES, FaultSpec, MockOverrides, parse_overrides
 from .settings import UNRESTRICTED_MODEL_ID, MockSettings
@@ -69,6 +69,7 @@ class MockServer:
         self.settings = settings
         self.ledger = Ledger(settings.ledger_size, settings.ledger_jsonl)
         self.stats = MockStats()
+        self.connections = ConnectionCount()
         self.registry = build_registry(self.stats)
         self.vocabulary = Vocabulary()
         # Empty: any model id is accepted (and echoed back, as OpenAI does).
@@ -101,7 +102,7 @@ class MockServer:
     # serving
 
     def protocol_factory(self) -> HttpConnection:
-        return HttpConnection(self.dispatch, self.settings.max_body_bytes)
+        return HttpConnection(self.dispatch, self.settings.max_body_bytes, self.connections)
 
     async def serve(self, sock: socket.socket) -> asyncio.Server:
         loop = asyncio.get_running_loop()
@@ -215,6 +216,10 @@ class MockServer:
             usage = resource.getrusage(resource.RUSAGE_SELF)
             body = {
                 **self.stats.snapshot(),
+                # Client connections open now, the one asking excluded. More than
+                # active_streams + queued: the rest are idle (a client's keep-alive pool).
+                "open_connections": max(0, self.connections.open - 1),
+                "connections_opened": self.connections.opened,
                 "cpu_user_s": usage.ru_utime,
                 "cpu_system_s": usage.ru_stime,
                 "uptime_s": (time.monotonic_ns() - self._started_ns) / 1e9,
@@ -359,6 +364,10 @@ class MockServer:
             self._reply_error(conn, error, id_header)
             return
         record.tokens_planned = sum(plan.chunk_tokens)
+        # Per request, never per token: the plan's text by reference (ledger.py).
+        record.text_chars = len(plan.text)
+        if record.text_chars <= LEDGER_TEXT_MAX_CHARS:
+            record.text = plan.text
         chat = record.endpoint == "chat"
         # record.id, not the id at arrival: the prompt's marker may have named it.
         completion_id = ("chatcmpl-" if chat else "cmpl-") + record.id[-24:]

@@ -49,6 +49,10 @@ Rules (the metrics contract, ``docs/metrics.md``):
 - ``[DONE]`` (NDJSON: ``"done": true``) sets ``done``. For ``sse-json``, ``ndjson`` and
   ``text``, a body that ended normally (the HTTP message was complete) sets it too: those
   services need not send an end marker. OpenAI chunks need ``[DONE]``.
+- ``terminator_seen`` is stricter: the format's own end marker arrived (``[DONE]`` for
+  every SSE shape, ``"done": true`` for ``ndjson``). ``text`` has no in-band marker, so
+  there the HTTP message's end is its terminator. A body that simply ends has ``done``
+  but not ``terminator_seen``: a silent truncation for a check that asks for a marker.
 - The first error (object or event) is kept in ``error``: a failed stream, its message
   in the evidence; a string error becomes ``{"message": ...}``. Data that is neither
   ``[DONE]`` nor a JSON object counts in ``malformed``; a JSON object of no recognised
@@ -127,6 +131,8 @@ class StreamResult:
     first_event_ns: int | None = None
     last_event_ns: int | None = None
     done: bool = False
+    #: The format's own end marker arrived (module rules); ``done`` also counts a body end.
+    terminator_seen: bool = False
     error: dict[str, object] | None = None
     usage_completion_tokens: int | None = None
     malformed: int = 0
@@ -233,6 +239,7 @@ def classify_event(
     data = event.data
     if data.strip() == _DONE:
         result.done = True
+        result.terminator_seen = True
         return
     try:
         obj: object = json.loads(data)

@@ -1,7 +1,8 @@
 """CPU time and memory of the service's process, when the harness started it (``--app``).
 
 Read with psutil before and after each scenario; the per-token figure divides the CPU
-the service spent by the tokens the clients read from it in that scenario.
+the service spent by the tokens the clients read from it in that scenario. The gate's
+leak probe also counts the process's open TCP connections (:func:`open_connections`).
 """
 
 from __future__ import annotations
@@ -40,3 +41,16 @@ def usage_numbers(
         "rss_mb": round(after.rss_bytes / 2**20, 1),
         "tokens": tokens_relayed,
     }
+
+
+def open_connections(pid: int) -> int | None:
+    """The process's TCP sockets that are not listening (any state); ``None`` if gone.
+
+    Established client and upstream connections, an idle keep-alive pool, and sockets
+    left in CLOSE_WAIT (the peer closed, the process never did: a leak).
+    """
+    try:
+        conns = psutil.Process(pid).net_connections(kind="tcp")
+    except psutil.Error:
+        return None
+    return sum(1 for c in conns if c.status != psutil.CONN_LISTEN)

@@ -56,14 +56,29 @@ class _Incoming:
 
 Dispatch = Callable[["HttpConnection", Request], None]
 
+
+@dataclass(slots=True)
+class ConnectionCount:
+    """Client connections of one server: open now, and opened since it started.
+
+    Counted per connection (made, lost), never per request or token.
+    """
+
+    open: int = 0
+    opened: int = 0
+
+
 RECENT_RECORDS = 8
 
 _STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\nserver: mock_llm" for s in HTTPStatus}
 
 
 class HttpConnection(asyncio.Protocol):
-    def __init__(self, dispatch: Dispatch, max_body_bytes: int) -> None:
+    def __init__(
+        self, dispatch: Dispatch, max_body_bytes: int, connections: ConnectionCount | None = None
+    ) -> None:
         self._dispatch = dispatch
+        self._connections = connections
         self._max_body = max_body_bytes
         self._parser: httptools.HttpRequestParser | None = httptools.HttpRequestParser(self)
         self._incoming = _Incoming()
@@ -81,6 +96,9 @@ class HttpConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
+        if self._connections is not None:
+            self._connections.open += 1
+            self._connections.opened += 1
         sock = transport.get_extra_info("socket")
         if sock is not None:
             # One write per token must leave at once, not wait for Nagle.
@@ -101,6 +119,8 @@ class HttpConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         now = time.monotonic_ns()
+        if self._connections is not None and not self.closed:
+            self._connections.open -= 1
         self.closed = True
         for record in self.records:
             if record.closed_ns is None:

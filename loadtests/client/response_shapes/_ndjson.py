@@ -81,6 +81,7 @@ class NDJSONReader(StreamReader):
             result.unrecognized += 1
         if done:
             result.done = True
+            result.terminator_seen = True
             self._ended = True
 
     def _content(self, arrival_ns: int, obj: dict[str, object]) -> bool:

@@ -4,8 +4,9 @@ Each read that decodes to non-empty text is one event and one content event at i
 arrival time. UTF-8 is decoded incrementally: a character split across reads belongs to
 the read that completed it; bytes left undecodable at the end join the last content
 event as U+FFFD. The wire shows no token boundaries, so ``output_tokens`` counts
-whitespace words (``counting="words"``). A body that is, as a whole, a JSON object with
-``error`` is an error (an error answer read as text).
+whitespace words (``counting="words"``). With no in-band end marker, a complete HTTP
+message sets ``terminator_seen`` as well as ``done``. A body that is, as a whole, a JSON
+object with ``error`` is an error (an error answer read as text).
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ class TextReader(StreamReader):
             if isinstance(obj, dict) and obj.get("error") is not None:
                 set_error(result, obj["error"])
         if complete:
+            # Text has no in-band end marker: the HTTP message's own end is its terminator.
             result.done = True
+            result.terminator_seen = True
         return result
 
     def _add(self, arrival_ns: int, text: str) -> None:
