@@ -61,9 +61,14 @@ bench-baseline: $(STAMP)
 bench-compare: $(STAMP)
 	$(MICRO) --benchmark-compare --benchmark-compare-fail=mean:30%
 
-# The gate's own trust test: 5/5 passes unchanged, 5/5 fails per seeded regression (~25 min).
+# The gate's own trust tests (results/README.md#regression-gate): the embedded reference
+# (5/5 passes unchanged, 5/5 fails per seeded variant, ~25 min) and the corpus of a team's
+# service (tests/gate/test_corpus.py: 10/10 passes, 5/5 fails per regression through its
+# check, 1-2 h). Quicker: GATE_SUITE_RUNS=1 (runs per regression, twice that unchanged);
+# GATE_SUITE_ONLY=name,name (some regressions); GATE_SUITE_TESTS=tests/gate/test_corpus.py.
+GATE_SUITE_TESTS ?= tests/gate
 gate-suite: $(STAMP)
-	$(BIN)/python -m pytest tests/gate -m slow
+	$(BIN)/python -m pytest $(GATE_SUITE_TESTS) -m slow
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
