@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +54,9 @@ def test_project_modules_resolve_under_the_harness_namespace() -> None:
     assert processes.NAMESPACE in {"", "streamgauge."}
     assert processes.project_module("mock_llm") == processes.NAMESPACE + "mock_llm"
     assert processes.project_module("tests.gate.slow_service") == "tests.gate.slow_service"
+
+
+def test_the_two_servers_command_lines_are_one_copy() -> None:
+    """Each server owns its CLI so it stands alone; the two copies must not drift apart."""
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "service" / "cli.py").read_text() == (root / "mock_llm" / "cli.py").read_text()
