@@ -29,7 +29,7 @@ def pinned_to_cpu1() -> Iterator[None]:
         os.sched_setaffinity(0, before)
 
 
-async def _p99_diff_ms(mock_url: str, streams: int) -> tuple[float, list[float]]:
+async def _diffs_ms(mock_url: str, streams: int) -> list[float]:
     # 1 stream: 20 requests one after another, so p99 is not one sample.
     if streams == 1:
         records = [r for _ in range(20) for r in await staggered_streams(mock_url, 1, 0)]
@@ -42,7 +42,7 @@ async def _p99_diff_ms(mock_url: str, streams: int) -> tuple[float, list[float]]
         assert first is not None, record.error
         written = ledger[record.request_id]["token_write_ns"][0]
         diffs_ms.append((first - written) / 1e6)
-    return percentile(diffs_ms, 99), diffs_ms
+    return diffs_ms
 
 
 @pytest.fixture
@@ -81,14 +81,16 @@ def vcpus_awake() -> Iterator[None]:
 @pytest.mark.parametrize("streams", [1, 100])
 @pytest.mark.usefixtures("pinned_to_cpu1", "vcpus_awake")
 async def test_client_first_token_time_matches_the_ledger(tmp_path, streams: int) -> None:  # type: ignore[no-untyped-def]
-    """First token: client arrival - mock write <= 1 ms at p99, never before the write.
+    """First token: client arrival - mock write p50 <= 2 ms, p99 <= 5 ms, never before the write.
 
-    Up to 3 attempts, each judged whole: on this VM an idle vCPU's wake-up
-    occasionally adds 1-3 ms to a single delivery (isolated outliers); a
-    client that stamps late (saturated, or parsing before stamping) fails
-    every attempt.
+    The margins are for a shared 2-core machine (idle, p50 is ~0.05 ms and p99
+    ~0.3-0.8 ms: ``tests.bench.client_accuracy`` records those). They still
+    fail every client mistake worth catching: stamping after a read buffer
+    fills or after the next event arrives is late by at least one 10 ms ITL.
+    Up to 3 attempts, each judged whole: a vCPU's wake-up or a neighbour's
+    burst adds isolated outliers; a client that stamps late fails every attempt.
     """
-    attempts: list[float] = []
+    attempts: list[tuple[float, float]] = []
     with running_server(
         python_module(
             "mock_llm", "--port", "0", "--ttft-ms", "100", "--itl-ms", "10", "--tokens", "30"
@@ -97,13 +99,17 @@ async def test_client_first_token_time_matches_the_ledger(tmp_path, streams: int
         log_path=str(tmp_path / "mock.log"),
     ) as mock:
         for _ in range(3):
-            p99, diffs = await _p99_diff_ms(mock.url, streams)
+            diffs = await _diffs_ms(mock.url, streams)
             assert min(diffs) >= 0  # causality: one clock on both sides
-            attempts.append(p99)
-            if p99 <= 1.0:
+            attempts.append((percentile(diffs, 50), percentile(diffs, 99)))
+            if _within_bounds(*attempts[-1]):
                 break
     print(
-        f"{streams} stream(s): first-token arrival - ledger write, p99 per attempt (ms): "
-        + ", ".join(f"{a:.3f}" for a in attempts)
+        f"{streams} stream(s): first-token arrival - ledger write, p50/p99 per attempt (ms): "
+        + ", ".join(f"{p50:.3f}/{p99:.3f}" for p50, p99 in attempts)
     )
-    assert min(attempts) <= 1.0, attempts
+    assert any(_within_bounds(*a) for a in attempts), attempts
+
+
+def _within_bounds(p50_ms: float, p99_ms: float) -> bool:
+    return p50_ms <= 2.0 and p99_ms <= 5.0
